@@ -10,7 +10,7 @@
  *   timeout (the member died or hung); after `maxDeliver` attempts it becomes a dead letter.
  */
 
-/** Subjects of Weir's streams. `<type>` and `<runner>` are dot-free tokens. */
+/** Subjects of Weir's streams. A trigger type may hold dots (`core.webhook`); a runner name may not. */
 export const Subjects = {
   trigger: (type: string) => `weir.trigger.${type}`,
   request: (kind: string) => `weir.request.${kind}`,

@@ -1,0 +1,9 @@
+export {
+  TEST_DATABASE_URL,
+  TEST_NATS_URL,
+  servicesRequired,
+  tcpReachable,
+  serviceAvailable,
+  createThrowawayDatabase,
+} from './services.js';
+export type { ThrowawayDatabase } from './services.js';
