@@ -1,0 +1,124 @@
+import { connect, RetentionPolicy, StorageType, nanos } from 'nats';
+import { Subjects, UnreachableError, type DeadLetterSink } from '@weir/core';
+import { NatsBus } from '@weir/bus';
+import { serviceAvailable, TEST_NATS_URL } from '@weir/testing';
+import { deleteStreams, uid, waitFor } from './bus-harness.js';
+
+const deadLetters: DeadLetterSink = { record: async () => {} };
+
+describe('NATS bus start-up without a server', () => {
+  it('fails fast with one line naming the URL and the fix when nothing listens', async () => {
+    const started = Date.now();
+    const error = await NatsBus.connect({ url: 'nats://127.0.0.1:1', deadLetters, connectTimeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(error).toBeInstanceOf(UnreachableError);
+    expect(error).toMatchObject({ code: 'SERVICE_UNREACHABLE', service: 'NATS', address: 'nats://127.0.0.1:1' });
+    const message = (error as Error).message;
+    expect(message).not.toContain('\n');
+    expect(message).toContain('nats-server running with JetStream (-js)');
+    expect(message).toContain('WEIR_NATS_URL');
+  });
+});
+
+const natsUp = await serviceAvailable('nats');
+
+(natsUp ? describe : describe.skip)('NATS bus on a real server', () => {
+  const namespaces: string[] = [];
+  const newNamespace = () => {
+    const ns = `it${process.pid}_${uid()}`;
+    namespaces.push(ns);
+    return ns;
+  };
+
+  afterAll(async () => {
+    const names = namespaces.flatMap((ns) => ['WEIR_TRIGGERS', 'WEIR_REQUESTS', 'WEIR_TASKS', 'WEIR_EVENTS'].map((s) => `${ns}_${s}`));
+    await deleteStreams(names);
+  });
+
+  async function streamInfo(name: string) {
+    const nc = await connect({ servers: TEST_NATS_URL });
+    try {
+      return await (await nc.jetstreamManager()).streams.info(name);
+    } finally {
+      await nc.close();
+    }
+  }
+
+  it('creates the four streams, the task stream as a work queue', async () => {
+    const namespace = newNamespace();
+    const bus = await NatsBus.connect({ url: TEST_NATS_URL, deadLetters, namespace, storage: 'memory' });
+    try {
+      const tasks = await streamInfo(bus.streamNames.WEIR_TASKS);
+      const events = await streamInfo(bus.streamNames.WEIR_EVENTS);
+      expect(tasks.config.retention).toBe(RetentionPolicy.Workqueue);
+      expect(events.config.retention).toBe(RetentionPolicy.Limits);
+      expect(tasks.config.subjects).toEqual([`${namespace}.weir.task.>`]);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('starts again on existing streams and brings a drifted duplicate window to the configured one', async () => {
+    const namespace = newNamespace();
+    const first = await NatsBus.connect({ url: TEST_NATS_URL, deadLetters, namespace, storage: 'memory', duplicateWindowMs: 60_000 });
+    await first.close();
+    const second = await NatsBus.connect({ url: TEST_NATS_URL, deadLetters, namespace, storage: 'memory', duplicateWindowMs: 20_000 });
+    try {
+      const info = await streamInfo(second.streamNames.WEIR_REQUESTS);
+      expect(info.config.duplicate_window).toBe(nanos(20_000));
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('starts concurrently from several processes without tripping over stream creation', async () => {
+    const namespace = newNamespace();
+    const buses = await Promise.all(
+      [1, 2, 3].map(() => NatsBus.connect({ url: TEST_NATS_URL, deadLetters, namespace, storage: 'memory' })),
+    );
+    await Promise.all(buses.map((b) => b.close()));
+  });
+
+  it('refuses to take over a stream it cannot update in place, naming it', async () => {
+    const namespace = newNamespace();
+    const nc = await connect({ servers: TEST_NATS_URL });
+    try {
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.add({
+        name: `${namespace}_WEIR_TASKS`,
+        subjects: [`${namespace}.weir.task.>`],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.Memory,
+      });
+    } finally {
+      await nc.close();
+    }
+    await expect(NatsBus.connect({ url: TEST_NATS_URL, deadLetters, namespace, storage: 'memory' })).rejects.toMatchObject({
+      code: 'BUS_SETUP_FAILED',
+      message: expect.stringContaining(`${namespace}_WEIR_TASKS`),
+    });
+  });
+
+  it('keeps buses of different namespaces apart on one server', async () => {
+    const a = await NatsBus.connect({ url: TEST_NATS_URL, deadLetters, namespace: newNamespace(), storage: 'memory' });
+    const b = await NatsBus.connect({ url: TEST_NATS_URL, deadLetters, namespace: newNamespace(), storage: 'memory' });
+    try {
+      const subject = Subjects.task('shell');
+      const seenA: unknown[] = [];
+      const seenB: unknown[] = [];
+      await a.consume({ name: 'runner-shell', subject }, async (d) => {
+        seenA.push(d.data);
+      });
+      await b.consume({ name: 'runner-shell', subject }, async (d) => {
+        seenB.push(d.data);
+      });
+      await a.publish(subject, { from: 'a' });
+      await b.publish(subject, { from: 'b' });
+      await waitFor('both buses', () => seenA.length === 1 && seenB.length === 1);
+      expect(seenA).toEqual([{ from: 'a' }]);
+      expect(seenB).toEqual([{ from: 'b' }]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
