@@ -46,3 +46,42 @@ export type {
   AuditLog,
   MigrationResult,
 } from './store.js';
+export { PackError, ExpressionError } from './pack-errors.js';
+export type { PackErrorCode } from './pack-errors.js';
+export { loadPack, loadPacks } from './pack-loader.js';
+export type { LoadPackOptions, PackLoadResult, PacksLoadResult } from './pack-loader.js';
+export type { KnownRefs } from './pack-references.js';
+export type { LoadedPack, PackItem } from './loaded-pack.js';
+export type { DefinitionBase, RefKind } from './pack-item-context.js';
+export type { TriggerTypeDefinition } from './trigger-type-definition.js';
+export type { ActionDefinition, HttpRequestDefinition, RunnerKind } from './action-definition.js';
+export { ENGINE_COMMANDS } from './workflow-definition.js';
+export type {
+  WorkflowDefinition,
+  WorkflowTask,
+  Transition,
+  ImpactDefinition,
+  ApprovalDefinition,
+  EngineCommand,
+} from './workflow-definition.js';
+export type { RuleDefinition } from './rule-definition.js';
+export type { CriteriaOperator, Criterion } from './criteria.js';
+export type { AliasDefinition, AliasFormat, AliasReply } from './alias-definition.js';
+export type { PolicyDefinition, PolicyScope, GateKind } from './policy-definition.js';
+export { normalizeParameters, parametersToJsonSchema, compileParameters } from './parameters.js';
+export type { ParameterDefinition, ParameterMap, ParameterType, ParameterValidator } from './parameters.js';
+export { compileExpression, CompiledExpression, prepareScope, PreparedScope } from './expression.js';
+export type { ExpressionScope } from './expression.js';
+export { compileValue, compileCondition } from './compiled-value.js';
+export type { CompiledValue, CompileSite, CompileResult } from './compiled-value.js';
+export { SCOPE_NAMES } from './cel-environment.js';
+export type { ScopeName, TaskStatus } from './cel-environment.js';
+export { formatPath, fixedLocator } from './source-locator.js';
+export type { PathSegment, SourceLocator, TextSpan } from './source-locator.js';
+export { loadConfig, CONFIG_ENV } from './config.js';
+export type { WeirConfig, LoadConfigOptions, LogLevel } from './config.js';
+export { parseDuration, formatDuration } from './duration.js';
+export { parseVersion, parseRange, satisfies, compareVersions } from './semver.js';
+export type { Version, VersionRange } from './semver.js';
+export { schemaFor, schemaDir, schemaId, SCHEMA_KINDS, compileJsonSchema } from './schemas.js';
+export type { SchemaKind, JsonSchema, CompiledJsonSchema } from './schemas.js';

@@ -1,0 +1,55 @@
+import type { Clock, Logger } from '@weir/core';
+import { systemClock } from '@weir/core';
+import { ALL_ROLES, type Role } from './roles.js';
+
+/** How one Weir process starts. The CLI builds this from the configuration file and `WEIR_*` env. */
+export interface WeirServerOptions {
+  /** Roles this process plays. @default every role (embedded mode) */
+  roles?: Role[];
+  /** HTTP listener of the `api` role. @default { host: '127.0.0.1', port: 7070 } */
+  http?: { host?: string; port?: number };
+  /** PostgreSQL URL; unset runs embedded PGlite in `dataDir`. */
+  databaseUrl?: string;
+  /** PGlite data directory (embedded mode); `memory://` keeps nothing. @default './.weir/data' */
+  dataDir?: string;
+  /** NATS URL; unset runs the in-process bus (only valid when every role is in this process). */
+  natsUrl?: string;
+  /** Isolates this installation's streams on a shared NATS server (tests, side-by-side installs). @default '' */
+  busNamespace?: string;
+  /** Folder of packs loaded at start. @default './packs' */
+  packsDir?: string;
+  /** Apply pending migrations at start. @default true in embedded mode, false with a database URL */
+  autoMigrate?: boolean;
+  log: Logger;
+  /** @default systemClock */
+  clock?: Clock;
+}
+
+export interface CompiledWeirServerOptions {
+  roles: Role[];
+  http: { host: string; port: number };
+  databaseUrl: string | undefined;
+  dataDir: string;
+  natsUrl: string | undefined;
+  busNamespace: string;
+  packsDir: string;
+  autoMigrate: boolean;
+  log: Logger;
+  clock: Clock;
+}
+
+/** Fills defaults without touching the caller's object. */
+export function compileWeirServerOptions(options: WeirServerOptions): CompiledWeirServerOptions {
+  return {
+    roles: options.roles ?? [...ALL_ROLES],
+    http: { host: options.http?.host ?? '127.0.0.1', port: options.http?.port ?? 7070 },
+    databaseUrl: options.databaseUrl,
+    dataDir: options.dataDir ?? './.weir/data',
+    natsUrl: options.natsUrl,
+    busNamespace: options.busNamespace ?? '',
+    packsDir: options.packsDir ?? './packs',
+    autoMigrate: options.autoMigrate ?? options.databaseUrl === undefined,
+    log: options.log,
+    clock: options.clock ?? systemClock,
+  };
+}

@@ -1,0 +1,176 @@
+import type { FastifyInstance } from 'fastify';
+import { ALL_ROLES, type Role } from './roles.js';
+import { UserError, loadPacks, type Bus, type Logger, type Store } from '@weir/core';
+import { InProcessBus, NatsBus } from '@weir/bus';
+import { appliedMigrations, openStore, readMigrations, type SqlStore } from '@weir/store';
+import { createHttpServer } from './http-server.js';
+import { WeirMetrics } from './metrics.js';
+import { compileWeirServerOptions, type CompiledWeirServerOptions, type WeirServerOptions } from './weir-server-options.js';
+
+/** What a started process reports about its packs. */
+export interface PackLoadSummary {
+  loaded: string[];
+  /** One line per error, `file:line:col (path): message [CODE]`. */
+  errors: string[];
+}
+
+/**
+ * The composition root: opens the store and the bus, loads packs and starts the roles asked for.
+ * `stop()` shuts down in reverse order so no accepted work is lost: the HTTP listener stops taking
+ * requests and finishes those in flight, then bus consumers settle what they hold, then the store closes.
+ */
+export class WeirServer {
+  readonly options: CompiledWeirServerOptions;
+  readonly metrics = new WeirMetrics();
+  readonly log: Logger;
+  private storeInstance: SqlStore | undefined;
+  private busInstance: Bus | undefined;
+  private http: FastifyInstance | undefined;
+  private packSummary: PackLoadSummary = { loaded: [], errors: [] };
+  private stopping: Promise<void> | undefined;
+
+  private constructor(options: CompiledWeirServerOptions) {
+    this.options = options;
+    this.log = options.log.child({ component: 'server' });
+  }
+
+  /** Starts a process with the given roles; on any failure, closes what it opened and rethrows. */
+  static async start(options: WeirServerOptions): Promise<WeirServer> {
+    const server = new WeirServer(compileWeirServerOptions(options));
+    try {
+      await server.boot();
+      return server;
+    } catch (error) {
+      await server.stop().catch(() => {});
+      throw error;
+    }
+  }
+
+  get store(): SqlStore {
+    if (!this.storeInstance) throw new UserError('SERVER_NOT_STARTED', 'the server has not opened its store');
+    return this.storeInstance;
+  }
+
+  get bus(): Bus {
+    if (!this.busInstance) throw new UserError('SERVER_NOT_STARTED', 'the server has not opened its bus');
+    return this.busInstance;
+  }
+
+  get packs(): PackLoadSummary {
+    return this.packSummary;
+  }
+
+  /** `http://host:port` of the API role, once listening. */
+  get url(): string | undefined {
+    const address = this.http?.server.address();
+    if (!address || typeof address === 'string') return undefined;
+    return `http://${address.address}:${address.port}`;
+  }
+
+  private async boot(): Promise<void> {
+    const { options, log } = this;
+    const embedded = options.databaseUrl === undefined && options.natsUrl === undefined;
+    if (!options.natsUrl && options.roles.length < ALL_ROLES.length) {
+      throw new UserError(
+        'NATS_REQUIRED',
+        `roles ${options.roles.join(',')} run apart from the others and need a shared bus: set WEIR_NATS_URL (the in-process bus only serves a process with every role)`,
+      );
+    }
+
+    this.storeInstance = await openStore(
+      options.databaseUrl ? { url: options.databaseUrl } : { dataDir: options.dataDir },
+    );
+    await this.storeInstance.ping();
+    await this.migrate();
+
+    const deadLetters = {
+      record: async (letter: Parameters<Store['deadLetters']['insert']>[0]) => {
+        this.metrics.deadLetters.inc({ consumer: letter.consumer });
+        log.warn({ subject: letter.subject, consumer: letter.consumer, reason: letter.reason }, 'message dead-lettered');
+        await this.store.deadLetters.insert(letter);
+      },
+    };
+    this.busInstance = options.natsUrl
+      ? await NatsBus.connect({ url: options.natsUrl, namespace: options.busNamespace, deadLetters, log: options.log })
+      : new InProcessBus({ deadLetters, clock: options.clock });
+
+    await this.loadPacks();
+
+    if (options.roles.includes('api')) {
+      this.http = await createHttpServer({
+        host: options.http.host,
+        port: options.http.port,
+        metrics: this.metrics,
+        log: options.log.child({ component: 'http' }),
+        health: [
+          { name: 'store', check: () => this.store.ping() },
+        ],
+        info: { mode: embedded ? 'embedded' : 'distributed', roles: options.roles, store: this.store.dialect, bus: options.natsUrl ? 'nats' : 'in-process' },
+      });
+      await this.http.listen({ host: options.http.host, port: options.http.port });
+    }
+    for (const role of options.roles) this.metrics.up.set({ role }, 1);
+    log.info({ roles: options.roles, url: this.url, store: this.store.dialect, bus: options.natsUrl ? 'nats' : 'in-process' }, 'weir started');
+  }
+
+  /**
+   * Embedded mode migrates itself; a distributed process refuses to start on a database with
+   * pending migrations (several versions may be rolling out at once), naming them and the fix.
+   */
+  private async migrate(): Promise<void> {
+    if (!this.options.autoMigrate) {
+      const done = new Set((await appliedMigrations(this.store.db)).map((m) => m.name));
+      const pending = (await readMigrations()).filter((m) => !done.has(m.name)).map((m) => m.name);
+      if (pending.length > 0) {
+        throw new UserError(
+          'MIGRATIONS_PENDING',
+          `the database has ${pending.length} pending migration(s) (${pending.join(', ')}): run 'weir migrate' with the same WEIR_DATABASE_URL first`,
+        );
+      }
+      return;
+    }
+    const result = await this.store.migrate();
+    if (result.applied.length > 0) this.log.info({ applied: result.applied }, 'migrations applied');
+    if (result.error) {
+      throw new UserError('MIGRATION_FAILED', `migration ${result.error.migration} failed: ${result.error.message}`);
+    }
+  }
+
+  /** Loads every pack under packsDir; packs with errors are reported and left out, the rest stored. */
+  async loadPacks(): Promise<PackLoadSummary> {
+    const result = await loadPacks(this.options.packsDir);
+    const errors = result.errors.map((e) => e.toString());
+    for (const line of errors) this.log.warn({ error: line }, 'pack error');
+    const loaded: string[] = [];
+    for (const pack of result.packs) {
+      await this.store.packs.save({
+        name: pack.name,
+        version: pack.version,
+        description: pack.description,
+        contentHash: pack.contentHash,
+        definition: pack,
+        loadedAt: this.options.clock.now(),
+      });
+      loaded.push(`${pack.name}@${pack.version}`);
+    }
+    this.metrics.packsLoaded.set(loaded.length);
+    this.metrics.packErrors.set(errors.length);
+    this.packSummary = { loaded, errors };
+    this.log.info({ packs: loaded, errors: errors.length }, 'packs loaded');
+    return this.packSummary;
+  }
+
+  /** Idempotent, ordered shutdown. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.log.info({}, 'weir stopping');
+    await this.http?.close();
+    await this.busInstance?.close();
+    await this.storeInstance?.close();
+    this.log.info({}, 'weir stopped');
+  }
+}
