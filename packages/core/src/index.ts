@@ -85,3 +85,5 @@ export { parseVersion, parseRange, satisfies, compareVersions } from './semver.j
 export type { Version, VersionRange } from './semver.js';
 export { schemaFor, schemaDir, schemaId, SCHEMA_KINDS, compileJsonSchema } from './schemas.js';
 export type { SchemaKind, JsonSchema, CompiledJsonSchema } from './schemas.js';
+export { TaskSubjects } from './task.js';
+export type { TaskMessage, TaskResult, TaskOutcome, TaskLogEvent } from './task.js';
