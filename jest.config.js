@@ -1,5 +1,8 @@
-// Tests run straight from TypeScript sources through swc (no type-check: `npm run build` does that).
+// Tests run straight from TypeScript sources through ts-jest in transpile-only mode
+// (`isolatedModules`: no type-check here, `npm run build` and `tsc -p tsconfig.tests.json` do that).
 // Workspace packages resolve to their src/index.ts so a test never sees a stale dist/.
+// jest 29 + ts-jest rather than jest 30 or swc: both of those pull platform-specific binaries
+// that the package mirror here does not carry, which makes `npm ci` reject the lock file.
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
@@ -7,10 +10,22 @@ export default {
   testMatch: ['**/test/**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
-    '^.+\\.ts$': ['@swc/jest', {
-      jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-      module: { type: 'es6' },
-    }],
+    '^.+\\.ts$': [
+      'ts-jest',
+      {
+        useESM: true,
+        tsconfig: {
+          target: 'ES2022',
+          module: 'ESNext',
+          moduleResolution: 'Bundler',
+          isolatedModules: true,
+          verbatimModuleSyntax: false,
+          esModuleInterop: true,
+          sourceMap: true,
+        },
+        diagnostics: false,
+      },
+    ],
   },
   moduleNameMapper: {
     '^@weir/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
