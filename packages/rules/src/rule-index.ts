@@ -1,0 +1,79 @@
+import type { LoadedPack, RuleDefinition } from '@weir/core';
+import { compileRule, type CompiledRule } from './compiled-rule.js';
+import type { CompiledCriteria } from './criteria-map.js';
+
+/** Options of {@link RuleIndex.fromPacks}. */
+export interface RuleIndexOptions {
+  /**
+   * Criteria compiled with this package's `compileCriteria`, by rule ref, replacing what the pack
+   * loader compiled (for operators core's loader does not know yet).
+   */
+  criteria?: Readonly<Record<string, CompiledCriteria>>;
+}
+
+/**
+ * Every rule of the loaded packs, indexed by trigger type: matching a trigger looks at the rules
+ * of its type only. Immutable: a reload builds a new index and swaps it in whole.
+ */
+export class RuleIndex {
+  readonly #byType: ReadonlyMap<string, readonly CompiledRule[]>;
+  readonly #byRef: ReadonlyMap<string, CompiledRule>;
+
+  private constructor(rules: readonly CompiledRule[]) {
+    const byType = new Map<string, CompiledRule[]>();
+    const byRef = new Map<string, CompiledRule>();
+    for (const rule of [...rules].sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0))) {
+      byRef.set(rule.ref, rule);
+      const list = byType.get(rule.definition.triggerType);
+      if (list) list.push(rule);
+      else byType.set(rule.definition.triggerType, [rule]);
+    }
+    this.#byType = byType;
+    this.#byRef = byRef;
+  }
+
+  /** An index of no rules. */
+  static empty(): RuleIndex {
+    return new RuleIndex([]);
+  }
+
+  /** Indexes every rule of `packs`, compiling what matching needs once. */
+  static fromPacks(packs: readonly LoadedPack[], options: RuleIndexOptions = {}): RuleIndex {
+    return RuleIndex.fromDefinitions(packs.flatMap((p) => Object.values(p.rules)), options);
+  }
+
+  /** Indexes rule definitions directly (tests, the API's rule preview). */
+  static fromDefinitions(definitions: readonly RuleDefinition[], options: RuleIndexOptions = {}): RuleIndex {
+    return new RuleIndex(definitions.map((d) => compileRule(d, { criteria: options.criteria?.[d.ref] })));
+  }
+
+  /** Indexes rules already compiled. */
+  static fromRules(rules: readonly CompiledRule[]): RuleIndex {
+    return new RuleIndex(rules);
+  }
+
+  /** The rules listening to `triggerType`, in ref order; empty when none. */
+  rulesFor(triggerType: string): readonly CompiledRule[] {
+    return this.#byType.get(triggerType) ?? [];
+  }
+
+  /** The rule `ref` (`pack.name`), when indexed. */
+  rule(ref: string): CompiledRule | undefined {
+    return this.#byRef.get(ref);
+  }
+
+  /** Every rule, in ref order. */
+  rules(): CompiledRule[] {
+    return [...this.#byRef.values()];
+  }
+
+  /** Trigger types at least one rule listens to. */
+  triggerTypes(): string[] {
+    return [...this.#byType.keys()];
+  }
+
+  /** Number of rules. */
+  get size(): number {
+    return this.#byRef.size;
+  }
+}

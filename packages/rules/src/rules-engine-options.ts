@@ -1,0 +1,59 @@
+import { ConfigError, silentLogger, systemClock, type Bus, type Clock, type LoadedPack, type Logger } from '@weir/core';
+import type { SqlStore } from '@weir/store';
+import { RuleIndex } from './rule-index.js';
+
+/** Options of {@link RulesEngine}. */
+export interface RulesEngineOptions {
+  /** Where enforcements, dedup windows and throttle buckets live (migration 0003 applied). */
+  store: SqlStore;
+  /** Triggers come from `weir.trigger.>`; requests go to `weir.request.workflow`. */
+  bus: Bus;
+  /** The rules: loaded packs, or an index already built. `reload` replaces them. */
+  rules: readonly LoadedPack[] | RuleIndex;
+  /** Time of matching (timediff), dedup windows and throttle buckets. @default systemClock */
+  clock?: Clock;
+  /** @default silentLogger */
+  log?: Logger;
+  /** Durable consumer name, shared by every replica (one of them gets each trigger). @default 'rules' */
+  consumerName?: string;
+  /** Triggers one replica processes at once. @default 16 */
+  concurrency?: number;
+  /** A trigger not settled within this time goes to another replica. @default 30000 */
+  ackTimeoutMs?: number;
+  /** Deliveries before a trigger that keeps failing becomes a dead letter. @default 5 */
+  maxDeliver?: number;
+}
+
+/** {@link RulesEngineOptions} with defaults filled in. */
+export interface CompiledRulesEngineOptions {
+  readonly store: SqlStore;
+  readonly bus: Bus;
+  readonly index: RuleIndex;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly consumerName: string;
+  readonly concurrency: number;
+  readonly ackTimeoutMs: number;
+  readonly maxDeliver: number;
+}
+
+/** Fills defaults, builds the rule index and validates; never mutates `options`. */
+export function compileRulesEngineOptions(options: RulesEngineOptions): CompiledRulesEngineOptions {
+  const compiled: CompiledRulesEngineOptions = {
+    store: options.store,
+    bus: options.bus,
+    index: options.rules instanceof RuleIndex ? options.rules : RuleIndex.fromPacks(options.rules),
+    clock: options.clock ?? systemClock,
+    log: options.log ?? silentLogger,
+    consumerName: options.consumerName ?? 'rules',
+    concurrency: options.concurrency ?? 16,
+    ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
+    maxDeliver: options.maxDeliver ?? 5,
+  };
+  for (const key of ['concurrency', 'ackTimeoutMs', 'maxDeliver'] as const) {
+    const value = compiled[key];
+    if (!Number.isInteger(value) || value < 1) throw new ConfigError(`rules.${key}`, `must be a positive integer, got ${value}`);
+  }
+  if (compiled.consumerName === '') throw new ConfigError('rules.consumerName', 'must not be empty');
+  return compiled;
+}

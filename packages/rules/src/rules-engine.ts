@@ -1,0 +1,174 @@
+import { newId, Subjects, type Consumer, type Delivery, type LoadedPack, type RequestId, type Trigger } from '@weir/core';
+import { EnforcementRepository, type Enforcement, type EnforceInput } from './enforcement-repository.js';
+import { RulesEngineStateError } from './errors.js';
+import { RuleIndex, type RuleIndexOptions } from './rule-index.js';
+import { compileRulesEngineOptions, type CompiledRulesEngineOptions, type RulesEngineOptions } from './rules-engine-options.js';
+import { parseTriggerMessage } from './trigger-message.js';
+import { matchTrigger, type RuleOutcome } from './trigger-matcher.js';
+import { requestMessageId, WORKFLOW_REQUEST_SUBJECT, type WorkflowRequest } from './workflow-request.js';
+
+/** What the engine did with one trigger. */
+export interface TriggerProcessed {
+  triggerId: string;
+  /** Rules of the trigger's type evaluated. */
+  evaluated: number;
+  /** One per rule whose criteria held. */
+  enforcements: Enforcement[];
+  /** Requests published (first time or again on a replay). */
+  published: number;
+}
+
+/** Running totals since start (also what a metrics exporter reads). */
+export interface RulesEngineStats {
+  triggers: number;
+  requested: number;
+  deduplicated: number;
+  throttled: number;
+  disabled: number;
+  renderErrors: number;
+  replays: number;
+  criteriaFailures: number;
+  invalidTriggers: number;
+}
+
+/**
+ * Turns triggers into workflow requests (DESIGN §2): consumes `weir.trigger.>` through a durable
+ * consumer shared by every replica, matches each trigger against the rules of its type, decides
+ * dedup and throttle in PostgreSQL, records one enforcement per matching rule, publishes the
+ * requests on `weir.request.workflow` and only then acks. A redelivered trigger replays its recorded
+ * decisions and republishes with the same msgId, so nothing is requested twice.
+ */
+export class RulesEngine {
+  readonly #options: CompiledRulesEngineOptions;
+  readonly #enforcements: EnforcementRepository;
+  #index: RuleIndex;
+  #consumer: Consumer | undefined;
+  readonly #stats: RulesEngineStats = {
+    triggers: 0, requested: 0, deduplicated: 0, throttled: 0, disabled: 0, renderErrors: 0, replays: 0, criteriaFailures: 0, invalidTriggers: 0,
+  };
+
+  constructor(options: RulesEngineOptions) {
+    this.#options = compileRulesEngineOptions(options);
+    this.#index = this.#options.index;
+    this.#enforcements = new EnforcementRepository(this.#options.store);
+  }
+
+  /** The index matching uses now. */
+  get index(): RuleIndex {
+    return this.#index;
+  }
+
+  /** The enforcement records (for the API and `weir rule` commands). */
+  get enforcements(): EnforcementRepository {
+    return this.#enforcements;
+  }
+
+  /** A copy of the running totals. */
+  stats(): RulesEngineStats {
+    return { ...this.#stats };
+  }
+
+  /** Starts consuming triggers. */
+  async start(): Promise<void> {
+    if (this.#consumer) throw new RulesEngineStateError('rules engine already started');
+    const o = this.#options;
+    this.#consumer = await o.bus.consume(
+      { name: o.consumerName, subject: Subjects.trigger('>'), concurrency: o.concurrency, ackTimeoutMs: o.ackTimeoutMs, maxDeliver: o.maxDeliver },
+      (delivery) => this.#handle(delivery),
+    );
+    o.log.info({ component: 'rules', rules: this.#index.size, consumer: o.consumerName }, 'rules engine started');
+  }
+
+  /** Stops taking triggers and waits for those in hand. */
+  async stop(): Promise<void> {
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    await consumer?.stop();
+  }
+
+  /**
+   * Swaps in the rules of `packs` at once: triggers already being matched finish with the index
+   * they started with, the next ones use the new one; the consumer never stops, so none is lost.
+   */
+  reload(packs: readonly LoadedPack[] | RuleIndex, options: RuleIndexOptions = {}): RuleIndex {
+    const next = packs instanceof RuleIndex ? packs : RuleIndex.fromPacks(packs, options);
+    this.#index = next;
+    this.#options.log.info({ component: 'rules', rules: next.size }, 'rules reloaded');
+    return next;
+  }
+
+  /** Matches, enforces and publishes for one trigger; what the consumer runs for each delivery. */
+  async process(trigger: Trigger): Promise<TriggerProcessed> {
+    const index = this.#index;
+    const now = this.#options.clock.now();
+    const match = matchTrigger(index, trigger, now);
+    this.#stats.triggers++;
+    const log = this.#options.log;
+    for (const failure of match.criteriaFailures) {
+      this.#stats.criteriaFailures++;
+      log.debug({ component: 'rules', trace_id: trigger.traceId, trigger_id: trigger.id, rule: failure.rule, error: failure.message }, 'criteria evaluation failed');
+    }
+    const result: TriggerProcessed = { triggerId: trigger.id, evaluated: match.evaluated, enforcements: [], published: 0 };
+    for (const outcome of match.outcomes) {
+      const { enforcement, replay } = await this.#enforcements.enforce(enforceInput(trigger, outcome, now));
+      result.enforcements.push(enforcement);
+      if (replay) this.#stats.replays++;
+      else this.#count(enforcement);
+      if (enforcement.outcome === 'requested' && enforcement.request) {
+        await this.#options.bus.publish(WORKFLOW_REQUEST_SUBJECT, enforcement.request, { msgId: requestMessageId(trigger.id, enforcement.rule) });
+        result.published++;
+        log.info(
+          { component: 'rules', trace_id: trigger.traceId, trigger_id: trigger.id, rule: enforcement.rule, request_id: enforcement.requestId },
+          'workflow requested',
+        );
+      }
+    }
+    return result;
+  }
+
+  async #handle(delivery: Delivery): Promise<void> {
+    const trigger = parseTriggerMessage(delivery.data);
+    if (typeof trigger === 'string') {
+      this.#stats.invalidTriggers++;
+      await delivery.term(`not a trigger: ${trigger}`);
+      return;
+    }
+    await this.process(trigger);
+  }
+
+  #count(e: Enforcement): void {
+    const s = this.#stats;
+    if (e.outcome === 'requested') s.requested++;
+    else if (e.outcome === 'deduplicated') s.deduplicated++;
+    else if (e.outcome === 'throttled') s.throttled++;
+    else if (e.outcome === 'disabled') s.disabled++;
+    else s.renderErrors++;
+  }
+}
+
+function enforceInput(trigger: Trigger, outcome: RuleOutcome, now: number): EnforceInput {
+  const { definition } = outcome.rule;
+  const base = { triggerId: trigger.id, triggerType: trigger.type, traceId: trigger.traceId, rule: definition.ref, now };
+  if (outcome.kind === 'disabled') return { ...base, outcome: 'disabled', reason: 'the rule is disabled' };
+  if (outcome.kind === 'render_error') return { ...base, outcome: 'render_error', reason: outcome.reason };
+  const request: WorkflowRequest = {
+    id: newId<'RequestId'>() as RequestId,
+    workflow: definition.workflow,
+    action: definition.action,
+    parameters: outcome.parameters,
+    requester: `rule:${definition.ref}`,
+    reason: `rule ${definition.ref} matched trigger ${trigger.type} ${trigger.id}`,
+    triggerId: trigger.id,
+    traceId: trigger.traceId,
+    priority: definition.priority,
+    requestedAt: now,
+  };
+  return {
+    ...base,
+    outcome: 'requested',
+    reason: request.reason,
+    request,
+    dedup: definition.dedup && outcome.dedupKey !== undefined ? { key: outcome.dedupKey, windowMs: definition.dedup.windowMs } : undefined,
+    throttle: definition.throttle,
+  };
+}

@@ -1,0 +1,22 @@
+import type { TraceId, Trigger, TriggerId } from '@weir/core';
+
+/**
+ * Reads a trigger off the bus (a parsing boundary: the body is whatever a sensor published).
+ * Returns the trigger, or why it is not one.
+ */
+export function parseTriggerMessage(data: unknown): Trigger | string {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return 'the message is not an object';
+  const m = data as Record<string, unknown>;
+  for (const field of ['id', 'type', 'source', 'traceId'] as const) {
+    if (typeof m[field] !== 'string' || m[field] === '') return `field ${field} must be a non-empty string`;
+  }
+  if (typeof m.occurredAt !== 'number' || !Number.isFinite(m.occurredAt)) return 'field occurredAt must be milliseconds since the epoch';
+  return {
+    id: m.id as TriggerId,
+    type: m.type as string,
+    payload: m.payload ?? null,
+    source: m.source as string,
+    occurredAt: m.occurredAt,
+    traceId: m.traceId as TraceId,
+  };
+}
