@@ -1,10 +1,10 @@
 /**
  * The `Inventory` port in memory: for tests, the simulator and demos. It follows the same contract
- * the PostgreSQL repository will (atomic upserts with reference checks, optimistic checks, state
+ * `SqlInventory` does (atomic upserts with reference checks, optimistic checks, state
  * changes planned by the machine, history newest first), so tests written against it carry over.
  */
 import { NotFoundError, systemClock, type Clock } from '@weir/core';
-import { InventoryConflictError, InventoryInvalidError } from './errors.js';
+import { InventoryConflictError } from './errors.js';
 import type {
   Inventory,
   InventoryDocument,
@@ -20,9 +20,9 @@ import type {
   StateChangeQuery,
   UpsertResult,
 } from './inventory.js';
-import { poolProblems, serverProblems, serverTypeProblems, siteProblems, type FieldProblem } from './inventory-rules.js';
 import { planStateChange } from './production-state-machine.js';
 import { createServerMatcher } from './selection.js';
+import { planUpsert, poolKey } from './upsert-plan.js';
 
 /** Options of `InMemoryInventory`. */
 export interface InMemoryInventoryOptions {
@@ -30,15 +30,13 @@ export interface InMemoryInventoryOptions {
   clock?: Clock;
 }
 
-const poolKey = (site: string, name: string): string => `${site}/${name}`;
-
 function copyServer(server: ServerRecord): ServerRecord {
   return { ...server, labels: { ...server.labels } };
 }
 
-function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+/** Code-unit order, as the database's `COLLATE "C"` and `Array.prototype.sort` order. */
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** An `Inventory` held in maps; every read returns copies, so callers cannot change stored records. */
@@ -64,15 +62,18 @@ export class InMemoryInventory implements Inventory {
   }
 
   async listSites(): Promise<Site[]> {
-    return [...this.sites.values()].map((s) => ({ ...s }));
+    return [...this.sites.values()].sort((a, b) => byText(a.name, b.name)).map((s) => ({ ...s }));
   }
 
   async listPools(site?: string): Promise<Pool[]> {
-    return [...this.pools.values()].filter((p) => site === undefined || p.site === site).map((p) => ({ ...p }));
+    return [...this.pools.values()]
+      .filter((p) => site === undefined || p.site === site)
+      .sort((a, b) => byText(a.site, b.site) || byText(a.name, b.name))
+      .map((p) => ({ ...p }));
   }
 
   async listServerTypes(): Promise<ServerType[]> {
-    return [...this.types.values()].map((t) => ({ ...t }));
+    return [...this.types.values()].sort((a, b) => byText(a.name, b.name)).map((t) => ({ ...t }));
   }
 
   async listServers(query: ServerQuery = {}): Promise<ServerRecord[]> {
@@ -98,91 +99,19 @@ export class InMemoryInventory implements Inventory {
     return this.applyUpsert(batch);
   }
 
-  /** Checks the whole batch before writing anything, so a bad record leaves the inventory untouched. */
+  /** Plans the whole batch before writing anything, so a bad record leaves the inventory untouched. */
   private applyUpsert(batch: InventoryUpsert): UpsertResult {
-    const problems: string[] = [];
-    const note = (what: string, found: FieldProblem[]): void => {
-      for (const p of found) problems.push(`${what}: ${p.message}`);
-    };
-    const sites = new Map(this.sites);
-    for (const site of batch.sites ?? []) {
-      note(`site ${site.name}`, siteProblems(site));
-      sites.set(site.name, site);
-    }
-    const types = new Set(this.types.keys());
-    for (const type of batch.serverTypes ?? []) {
-      note(`server type ${type.name}`, serverTypeProblems(type));
-      types.add(type.name);
-    }
-    const pools = new Set(this.pools.keys());
-    for (const pool of batch.pools ?? []) {
-      note(`pool ${pool.site}/${pool.name}`, poolProblems(pool));
-      if (!sites.has(pool.site)) problems.push(`pool ${pool.site}/${pool.name}: site ${pool.site} does not exist`);
-      pools.add(poolKey(pool.site, pool.name));
-    }
-    const seen = new Set<string>();
-    for (const server of batch.servers ?? []) {
-      note(`server ${server.host}`, serverProblems(server));
-      if (seen.has(server.host)) problems.push(`server ${server.host}: listed twice in one upsert`);
-      seen.add(server.host);
-      if (!sites.has(server.site)) problems.push(`server ${server.host}: site ${server.site} does not exist`);
-      else if (!pools.has(poolKey(server.site, server.pool))) problems.push(`server ${server.host}: site ${server.site} has no pool ${server.pool}`);
-      if (!types.has(server.type)) problems.push(`server ${server.host}: server type ${server.type} does not exist`);
-      const stored = this.servers.get(server.host);
-      if (server.expectedVersion !== undefined && (stored?.version ?? 0) !== server.expectedVersion) {
-        throw new InventoryConflictError(server.host, `expected version ${server.expectedVersion}, found ${stored?.version ?? 0}`);
-      }
-      if (stored && stored.state !== server.state) {
-        problems.push(
-          `server ${server.host}: is ${stored.state}, not ${server.state}; change a state with set-state so it is checked and audited`,
-        );
-      }
-    }
-    if (problems.length > 0) throw new InventoryInvalidError(problems);
-    return this.write(batch);
-  }
-
-  private write(batch: InventoryUpsert): UpsertResult {
-    const result: UpsertResult = { created: 0, updated: 0, unchanged: 0 };
-    const count = (before: object | undefined, same: boolean): void => {
-      if (!before) result.created++;
-      else if (same) result.unchanged++;
-      else result.updated++;
-    };
-    for (const site of batch.sites ?? []) {
-      const before = this.sites.get(site.name);
-      count(before, before?.region === site.region && before.timeZone === site.timeZone);
-      this.sites.set(site.name, { name: site.name, region: site.region, timeZone: site.timeZone });
-    }
-    for (const type of batch.serverTypes ?? []) {
-      count(this.types.get(type.name), true);
-      this.types.set(type.name, { name: type.name });
-    }
-    for (const pool of batch.pools ?? []) {
-      count(this.pools.get(poolKey(pool.site, pool.name)), true);
-      this.pools.set(poolKey(pool.site, pool.name), { name: pool.name, site: pool.site });
-    }
+    const plan = planUpsert(batch, { sites: this.sites, pools: new Set(this.pools.keys()), serverTypes: new Set(this.types.keys()), servers: this.servers });
+    for (const site of plan.sites) this.sites.set(site.name, site);
+    for (const type of plan.serverTypes) this.types.set(type.name, type);
+    for (const pool of plan.pools) this.pools.set(poolKey(pool.site, pool.name), pool);
     const now = this.clock.now();
-    for (const server of batch.servers ?? []) {
+    for (const { server, version, created } of plan.servers) {
       const before = this.servers.get(server.host);
-      const same =
-        before !== undefined && before.site === server.site && before.pool === server.pool && before.type === server.type && sameLabels(before.labels, server.labels);
-      count(before, same);
-      if (same) continue;
-      if (!before) this.sortedHosts = undefined;
-      this.servers.set(server.host, {
-        host: server.host,
-        site: server.site,
-        pool: server.pool,
-        type: server.type,
-        state: server.state,
-        labels: { ...server.labels },
-        version: (before?.version ?? 0) + 1,
-        stateChangedAt: before?.stateChangedAt ?? now,
-        updatedAt: now,
-      });
+      if (created) this.sortedHosts = undefined;
+      this.servers.set(server.host, { ...server, version, stateChangedAt: before?.stateChangedAt ?? now, updatedAt: now });
     }
-    return result;
+    return plan.result;
   }
 
   async setState(request: SetStateRequest): Promise<SetStateResult> {

@@ -1,5 +1,6 @@
 /**
- * @weir/fleet: the fleet inventory (types and the `Inventory` port, in-memory adapter), the
+ * @weir/fleet: the fleet inventory (types and the `Inventory` port, in-memory and SQL adapters,
+ * the `FleetService` that audits and announces changes), the
  * production-state machine, selections, inventory files (YAML/JSON/CSV) and the fleet simulator.
  */
 export { PRODUCTION_STATES, isProductionState } from './production-state.js';
@@ -23,6 +24,29 @@ export type {
 } from './inventory.js';
 export { InMemoryInventory } from './in-memory-inventory.js';
 export type { InMemoryInventoryOptions } from './in-memory-inventory.js';
+export { SqlInventory } from './sql-inventory.js';
+export type { SqlInventoryOptions } from './sql-inventory.js';
+export { DEFAULT_UPSERT_BATCH_SIZE } from './sql-upsert.js';
+export { fleetDatabase } from './fleet-tables.js';
+export type {
+  FleetTables,
+  SitesTable,
+  PoolsTable,
+  ServerTypesTable,
+  ServersTable,
+  ServerStateChangesTable,
+} from './fleet-tables.js';
+export { planUpsert, poolKey, sameLabels } from './upsert-plan.js';
+export type { UpsertPlan, ServerWrite, StoredInventoryFacts, StoredServerFacts } from './upsert-plan.js';
+export { selectorCondition, globToLikePattern } from './selection-sql.js';
+export { FleetService, SERVER_STATE_CHANGED } from './fleet-service.js';
+export type {
+  FleetServiceOptions,
+  SetStateOptions,
+  ImportInventoryOptions,
+  ExportInventoryOptions,
+  ServerStateChangedEvent,
+} from './fleet-service.js';
 export { siteProblems, poolProblems, serverTypeProblems, serverProblems, labelProblems, isTimeZone, LABEL_NAME, LABEL_VALUE } from './inventory-rules.js';
 export type { FieldProblem } from './inventory-rules.js';
 export { productionStateMachine, planStateChange, allowedTransitions } from './production-state-machine.js';

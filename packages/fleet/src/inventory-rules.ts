@@ -1,6 +1,6 @@
 /**
  * What a valid inventory record looks like, checked the same way by every way in: inventory files
- * (YAML/JSON/CSV), `InMemoryInventory.upsert`, and later the PostgreSQL repository. Names are
+ * (YAML/JSON/CSV) and both inventories' `upsert` (through `planUpsert`). Names are
  * restricted so that selections (`,` `|` `=` are syntax), CSV labels (`k=v;k=v`) and SQL `LIKE`
  * patterns can carry them without escaping: that is what makes a round trip exact.
  */

@@ -1,8 +1,8 @@
 /**
  * The fleet inventory (DESIGN §7): its records and the `Inventory` port. `InMemoryInventory`
- * implements the port for tests and the simulator; a PostgreSQL repository (tables `sites`,
- * `pools`, `server_types`, `servers`, `server_state_changes`) will implement it for real fleets,
- * and the contract tests written against the port are meant to run on both.
+ * implements the port for tests and the simulator; `SqlInventory` implements it on PostgreSQL and
+ * PGlite (tables `sites`, `pools`, `server_types`, `servers`, `server_state_changes`). One contract
+ * suite (`test/inventory-contract.test.ts`) runs on all three.
  */
 import type { ProductionState } from './production-state.js';
 import type { StateChangeActor } from './production-state-machine.js';
@@ -133,11 +133,15 @@ export interface StateChangeQuery {
  * every write is atomic (all of an upsert or none) and checked against the production-state machine.
  */
 export interface Inventory {
+  /** Every site, by name. */
   listSites(): Promise<Site[]>;
-  /** Pools of one site, or of every site. */
+  /** Pools of one site, or of every site; by site, then name. */
   listPools(site?: string): Promise<Pool[]>;
+  /** Every server type, by name. */
   listServerTypes(): Promise<ServerType[]>;
+  /** Servers matching the query, by host in code-unit order (what `host > after` pages through). */
   listServers(query?: ServerQuery): Promise<ServerRecord[]>;
+  /** One server, or undefined when no server has that host name. */
   getServer(host: string): Promise<ServerRecord | undefined>;
   /**
    * Creates or replaces sites, pools, server types and servers, checking references (a server's
@@ -147,5 +151,6 @@ export interface Inventory {
   upsert(batch: InventoryUpsert): Promise<UpsertResult>;
   /** Plans the change with the production-state machine and applies it atomically with its history row. */
   setState(request: SetStateRequest): Promise<SetStateResult>;
+  /** Applied state changes, newest first. */
   listStateChanges(query?: StateChangeQuery): Promise<StateChange[]>;
 }
