@@ -25,6 +25,8 @@ export interface WeirConfig {
   logLevel: LogLevel;
   /** How long triggers are kept, in ms. @default 7 days */
   triggerRetentionMs: number;
+  /** The sensors role's settings, passed through; the sensors package checks them in detail. */
+  sensors: Record<string, unknown> | undefined;
   /** The configuration file read, if any. */
   file: string | undefined;
 }
@@ -58,6 +60,7 @@ interface RawConfig {
   packs_dir?: string;
   log_level?: LogLevel;
   trigger_retention?: string;
+  sensors?: Record<string, unknown>;
 }
 
 /**
@@ -105,6 +108,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<WeirConfig
     packsDir: config.packs_dir ?? './packs',
     logLevel: config.log_level ?? 'info',
     triggerRetentionMs: parseDuration(config.trigger_retention ?? '7d'),
+    sensors: config.sensors,
     file: options.file,
   };
 }

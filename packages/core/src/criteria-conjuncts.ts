@@ -1,10 +1,37 @@
+import type { CriteriaClause } from './criteria-clause.js';
+import { CompiledExpression, type CelSyntaxProblem } from './expression.js';
+
 /**
- * Reading a compiled criteria source back as its top-level `&&` conjuncts, so `explainRule` can
- * say which one failed whatever form the author wrote. A tiny scanner, not a CEL parser: it only
- * needs to skip string literals and balance brackets.
+ * Reading CEL criteria back as their top-level `&&` conjuncts, so `weir rule test` can say which
+ * one failed. A tiny scanner, not a CEL parser: it only needs to skip string literals and balance
+ * brackets.
  */
 
-/** Splits `a && (b || c) && "x&&y" in d` into `['a', 'b || c', '"x&&y" in d']`, outer parentheses removed. */
+/**
+ * CEL criteria as clauses, one per top-level `&&` conjunct, each with the trigger fields it reads.
+ * A condition that is not a conjunction at the top (`a && b || c`, a ternary) stays one clause.
+ */
+export function conjunctClauses(condition: CompiledExpression): CriteriaClause[] {
+  const parts = splitConjuncts(condition.source);
+  const clauses = parts.map((text) => (parts.length === 1 ? clause(text, condition) : clause(text, CompiledExpression.tryCompile(text, condition.location))));
+  if (clauses.every((c): c is CriteriaClause => c !== undefined)) return clauses;
+  const whole = clause(condition.source, condition); // a split the scanner got wrong: one clause
+  return whole ? [whole] : [];
+}
+
+function clause(text: string, cel: CompiledExpression | CelSyntaxProblem): CriteriaClause | undefined {
+  if (!(cel instanceof CompiledExpression)) return undefined;
+  const reads = triggerPaths(text).flatMap((path) => {
+    const value = CompiledExpression.tryCompile(optionalRead(path), cel.location);
+    return value instanceof CompiledExpression ? [{ path, value }] : [];
+  });
+  return { text, field: undefined, operator: undefined, pattern: undefined, cel, reads };
+}
+
+/**
+ * Splits `a && (b || c) && "x&&y" in d` into `['a', 'b || c', '"x&&y" in d']`, outer parentheses
+ * removed. A source with a top-level `||` or `? :` is not a conjunction there: it stays whole.
+ */
 export function splitConjuncts(source: string): string[] {
   const parts: string[] = [];
   let depth = 0;
@@ -17,14 +44,25 @@ export function splitConjuncts(source: string): string[] {
     }
     if (c === '(' || c === '[' || c === '{') depth++;
     else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (depth === 0 && c === '&' && source.charAt(i + 1) === '&') {
+    else if (depth > 0) continue;
+    else if (c === '&' && source.charAt(i + 1) === '&') {
       parts.push(source.slice(start, i));
       start = i + 2;
       i++;
+    } else if ((c === '|' && source.charAt(i + 1) === '|') || (c === '?' && !'.['.includes(source.charAt(i - 1)))) {
+      return [unwrap(source.trim())].filter((p) => p !== '');
     }
   }
   parts.push(source.slice(start));
   return parts.map((p) => unwrap(p.trim())).filter((p) => p !== '');
+}
+
+/** `trigger.payload["a"].b` → `trigger.?payload[?"a"].?b.orValue(null)`: an absent field reads as null. */
+function optionalRead(path: string): string {
+  const rest = path.slice('trigger'.length).replace(/\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+|"(?:[^"\\]|\\.)*")\]/g, (_m, name: string | undefined, index: string | undefined) =>
+    name !== undefined ? `.?${name}` : `[?${index ?? ''}]`,
+  );
+  return `trigger${rest}.orValue(null)`;
 }
 
 /** The `trigger…` paths a conjunct reads (outside string literals), in order, without repeats. */

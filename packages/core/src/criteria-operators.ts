@@ -4,7 +4,7 @@
  * function of the pattern only, so a criterion compiles to CEL once, when its rule loads.
  */
 
-/** Every operator of the map form: StackStorm's long names, plus `lessthan`/`greaterthan` (core's names for lt/gt). */
+/** Every operator of the map form: StackStorm's names, with its aliases `lessthan`/`greaterthan` for lt/gt. */
 export const CRITERIA_OPERATORS = [
   'equals', 'nequals', 'iequals', 'contains', 'icontains', 'ncontains', 'startswith', 'endswith',
   'matchwildcard', 'regex', 'lt', 'gt', 'lessthan', 'greaterthan', 'exists', 'nexists', 'inside', 'ninside',
@@ -12,7 +12,7 @@ export const CRITERIA_OPERATORS = [
 ] as const;
 
 /** One of {@link CRITERIA_OPERATORS}. */
-export type RulesCriteriaOperator = (typeof CRITERIA_OPERATORS)[number];
+export type CriteriaOperator = (typeof CRITERIA_OPERATORS)[number];
 
 /** How an operator reads in CEL: `test(v)` for a present value, `whenMissing` for an absent or null field. */
 export interface OperatorCel {
@@ -22,16 +22,16 @@ export interface OperatorCel {
   whenMissing: boolean;
 }
 
-/** Whether `name` is an operator this package knows. */
-export function isCriteriaOperator(name: string): name is RulesCriteriaOperator {
+/** Whether `name` is an operator of the criteria map form. */
+export function isCriteriaOperator(name: string): name is CriteriaOperator {
   return (CRITERIA_OPERATORS as readonly string[]).includes(name);
 }
 
 /**
  * The CEL of `operator` with `pattern`; throws a plain Error with the reason when the pattern does
- * not suit the operator (the caller wraps it with the field name).
+ * not suit the operator (the caller locates it), before returning, never from `test`.
  */
-export function operatorCel(operator: RulesCriteriaOperator, pattern: unknown): OperatorCel {
+export function operatorCel(operator: CriteriaOperator, pattern: unknown): OperatorCel {
   const p = celLiteral(pattern);
   const positive = (test: (v: string) => string): OperatorCel => ({ test, whenMissing: false });
   const negative = (of: OperatorCel): OperatorCel => ({ test: (v) => `!(${of.test(v)})`, whenMissing: true });
@@ -49,9 +49,18 @@ export function operatorCel(operator: RulesCriteriaOperator, pattern: unknown): 
       return positive((v) => `(type(${v}) == string ? ${v}.lowerAscii().contains(${lower}) : ${p} in ${v})`);
     }
     case 'ncontains': return negative(operatorCel('contains', pattern));
-    case 'startswith': return positive((v) => `${v}.startsWith(${celLiteral(requireString(operator, pattern))})`);
-    case 'endswith': return positive((v) => `${v}.endsWith(${celLiteral(requireString(operator, pattern))})`);
-    case 'matchwildcard': return positive((v) => `${v}.matches(${celLiteral(globToRegex(requireString(operator, pattern)))})`);
+    case 'startswith': {
+      const prefix = celLiteral(requireString(operator, pattern));
+      return positive((v) => `${v}.startsWith(${prefix})`);
+    }
+    case 'endswith': {
+      const suffix = celLiteral(requireString(operator, pattern));
+      return positive((v) => `${v}.endsWith(${suffix})`);
+    }
+    case 'matchwildcard': {
+      const regex = celLiteral(globToRegex(requireString(operator, pattern)));
+      return positive((v) => `${v}.matches(${regex})`);
+    }
     case 'regex': {
       const source = requireString(operator, pattern);
       new RegExp(source); // throws SyntaxError with the reason
@@ -66,8 +75,11 @@ export function operatorCel(operator: RulesCriteriaOperator, pattern: unknown): 
     // `inside` is the reverse of contains: the value is in the pattern (a list, or text to search).
     case 'inside': return positive((v) => (typeof pattern === 'string' ? `${p}.contains(${v})` : `${v} in ${p}`));
     case 'ninside': return negative(operatorCel('inside', pattern));
-    case 'timediff_lt': return positive((v) => `now - timestamp(${v}) < duration(${celLiteral(seconds(operator, pattern))})`);
-    case 'timediff_gt': return positive((v) => `now - timestamp(${v}) > duration(${celLiteral(seconds(operator, pattern))})`);
+    case 'timediff_lt':
+    case 'timediff_gt': {
+      const limit = celLiteral(seconds(operator, pattern));
+      return positive((v) => `now - timestamp(${v}) ${operator === 'timediff_lt' ? '<' : '>'} duration(${limit})`);
+    }
   }
 }
 

@@ -65,7 +65,12 @@ export type {
   EngineCommand,
 } from './workflow-definition.js';
 export type { RuleDefinition } from './rule-definition.js';
-export type { CriteriaOperator, Criterion } from './criteria.js';
+export { CRITERIA_OPERATORS, isCriteriaOperator, globToRegex } from './criteria-operators.js';
+export type { CriteriaOperator } from './criteria-operators.js';
+export { compileCriteria } from './criteria-map.js';
+export type { Criterion, CompiledCriteria } from './criteria-map.js';
+export { conjunctClauses } from './criteria-conjuncts.js';
+export type { CriteriaClause, CriteriaRead } from './criteria-clause.js';
 export type { AliasDefinition, AliasFormat, AliasReply } from './alias-definition.js';
 export type { PolicyDefinition, PolicyScope, GateKind } from './policy-definition.js';
 export { normalizeParameters, parametersToJsonSchema, compileParameters } from './parameters.js';

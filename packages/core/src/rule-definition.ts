@@ -1,6 +1,8 @@
 import type { CompiledValue } from './compiled-value.js';
 import type { CompiledExpression } from './expression.js';
-import { criteriaToCel, type Criterion } from './criteria.js';
+import type { CriteriaClause } from './criteria-clause.js';
+import { conjunctClauses } from './criteria-conjuncts.js';
+import { compileCriteria, type Criterion } from './criteria-map.js';
 import type { DefinitionBase, PackItemContext } from './pack-item-context.js';
 
 /** When a trigger of `triggerType` arrives and `criteria` hold, request the workflow (or action). */
@@ -9,8 +11,16 @@ export interface RuleDefinition extends DefinitionBase {
   enabled: boolean;
   /** Qualified trigger type. */
   triggerType: string;
-  /** One compiled condition whichever form was written; undefined: every trigger of the type matches. */
+  /**
+   * One compiled condition whichever form was written (map entries joined with `&&`); what matching
+   * evaluates. Undefined: every trigger of the type matches.
+   */
   criteria: CompiledExpression | undefined;
+  /**
+   * The same criteria one by one, for explanations: the map's entries in written order (with field,
+   * operator and pattern), or the top-level `&&` conjuncts of CEL criteria. Empty without criteria.
+   */
+  criteriaClauses: readonly CriteriaClause[];
   /** Qualified workflow ref (exactly one of workflow/action is set). */
   workflow: string | undefined;
   /** Qualified action ref. */
@@ -44,7 +54,7 @@ export function buildRule(raw: RawRule, ctx: PackItemContext): RuleDefinition {
     ...ctx.base(raw),
     enabled: raw.enabled ?? true,
     triggerType: ctx.reference('trigger_type', raw.trigger.type, ['trigger', 'type']),
-    criteria: buildCriteria(raw.criteria, ctx),
+    ...buildCriteria(raw.criteria, ctx),
     workflow: raw.workflow === undefined ? undefined : ctx.reference('workflow', raw.workflow, ['workflow']),
     action: raw.action === undefined ? undefined : ctx.reference('action', raw.action, ['action']),
     parameters: ctx.compile(raw.parameters ?? {}, ['parameters']),
@@ -58,11 +68,13 @@ export function buildRule(raw: RawRule, ctx: PackItemContext): RuleDefinition {
   };
 }
 
-function buildCriteria(criteria: RawRule['criteria'], ctx: PackItemContext): CompiledExpression | undefined {
-  if (criteria === undefined) return undefined;
-  if (typeof criteria === 'string') return ctx.condition(criteria, ['criteria']);
-  const { source, problems } = criteriaToCel(criteria);
-  for (const p of problems) ctx.fail('PACK_SCHEMA', p.message, ['criteria', ...p.path], { atKey: p.atKey });
-  if (problems.length > 0) return undefined;
-  return ctx.condition(source, ['criteria']);
+function buildCriteria(criteria: RawRule['criteria'], ctx: PackItemContext): Pick<RuleDefinition, 'criteria' | 'criteriaClauses'> {
+  if (criteria === undefined) return { criteria: undefined, criteriaClauses: [] };
+  if (typeof criteria === 'string') {
+    const condition = ctx.condition(criteria, ['criteria']);
+    return { criteria: condition, criteriaClauses: condition ? conjunctClauses(condition) : [] };
+  }
+  const { value, errors } = compileCriteria(criteria, { locator: ctx.source, path: ['criteria'] });
+  ctx.errors.push(...errors);
+  return { criteria: value?.expression, criteriaClauses: value?.clauses ?? [] };
 }

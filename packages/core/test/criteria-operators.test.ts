@@ -1,6 +1,4 @@
-import { compileCondition } from '@weir/core';
-import { compileCriteria, compileRule, CriteriaError, CRITERIA_OPERATORS, explainRule, globToRegex, RuleIndex, matchTrigger } from '@weir/rules';
-import { makeRule, makeTrigger } from './rule-fixtures.js';
+import { compileCondition, compileCriteria, conjunctClauses, CRITERIA_OPERATORS, globToRegex, schemaFor, type CompiledExpression } from '@weir/core';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const payload = {
@@ -15,10 +13,14 @@ const payload = {
   epoch: Math.floor((NOW - 30_000) / 1000),
 };
 
+function criteria(field: string, operator: string, pattern?: unknown) {
+  return compileCriteria({ [field]: pattern === undefined ? { operator } : { operator, pattern } });
+}
+
 function holds(field: string, operator: string, pattern?: unknown): boolean {
-  const { expression } = compileCriteria({ [field]: pattern === undefined ? { operator } : { operator, pattern } });
-  const index = RuleIndex.fromDefinitions([{ ...makeRule(), criteria: expression }]);
-  return matchTrigger(index, makeTrigger(payload), NOW).outcomes.length === 1;
+  const { value, errors } = criteria(field, operator, pattern);
+  if (!value) throw errors[0];
+  return value.expression.test({ trigger: { payload }, now: NOW });
 }
 
 // [field, operator, pattern, expected]
@@ -69,6 +71,7 @@ const CASES: Array<[string, string, unknown, boolean]> = [
   ['trigger.payload.startsAt', 'timediff_gt', 120, false],
   ['trigger.payload.epoch', 'timediff_lt', 60, true],
   ["trigger.payload.labels['x-team']", 'equals', 'infra', true],
+  ['trigger.payload.labels.x-team', 'equals', 'infra', true],
   ['trigger.payload.tags[1]', 'equals', 'prod', true],
 ];
 
@@ -82,6 +85,11 @@ describe('criteria operators', () => {
     expect(CRITERIA_OPERATORS.filter((op) => !tested.has(op))).toEqual([]);
   });
 
+  it('lets rule files use exactly the operators the compiler knows', () => {
+    const criterion = (schemaFor('rule') as { $defs: { criterion: { properties: { operator: { enum: string[] } } } } }).$defs.criterion;
+    expect([...criterion.properties.operator.enum].sort()).toEqual([...CRITERIA_OPERATORS].sort());
+  });
+
   it.each([
     ['equals', false], ['contains', false], ['regex', false], ['lt', false], ['timediff_lt', false],
     ['nequals', true], ['ncontains', true], ['ninside', true],
@@ -90,29 +98,91 @@ describe('criteria operators', () => {
     expect(holds('trigger.payload.nope.deeper', operator, pattern)).toBe(expected);
   });
 
-  it('refuses an unknown operator, naming the field', () => {
-    expect(() => compileCriteria({ 'trigger.payload.a': { operator: 'like', pattern: 'x' } })).toThrow(CriteriaError);
-    expect(() => compileCriteria({ 'trigger.payload.a': { operator: 'like', pattern: 'x' } })).toThrow(/trigger\.payload\.a.*unknown operator "like"/);
+  it('joins the criteria of a map with && and keeps each one for explanations', () => {
+    const { value } = compileCriteria({
+      'trigger.payload.severity': { operator: 'iequals', pattern: 'critical' },
+      'trigger.payload.labels.rack': { operator: 'exists' },
+    });
+    expect(value?.clauses.map((c) => [c.text, c.field, c.operator, c.pattern])).toEqual([
+      ['trigger.payload.severity iequals "critical"', 'trigger.payload.severity', 'iequals', 'critical'],
+      ['trigger.payload.labels.rack exists', 'trigger.payload.labels.rack', 'exists', undefined],
+    ]);
+    const scope = { trigger: { payload }, now: NOW };
+    expect(value?.clauses.map((c) => [c.cel.test(scope), c.reads[0]?.value.evaluate(scope)])).toEqual([[true, 'Critical'], [false, null]]);
+    expect(value?.expression.test(scope)).toBe(false);
   });
 
-  it('refuses a missing pattern, a bad regex, a non-numeric timediff and a path outside trigger', () => {
-    expect(() => compileCriteria({ 'trigger.payload.a': { operator: 'equals' } })).toThrow(/needs a pattern/);
-    expect(() => compileCriteria({ 'trigger.payload.a': { operator: 'regex', pattern: '(' } })).toThrow(CriteriaError);
-    expect(() => compileCriteria({ 'trigger.payload.a': { operator: 'timediff_lt', pattern: 'soon' } })).toThrow(/seconds/);
-    expect(() => compileCriteria({ 'input.a': { operator: 'exists' } })).toThrow(/must be a path/);
+  it('compiles an empty map to a condition that always holds', () => {
+    expect(compileCriteria({}).value?.expression.source).toBe('true');
+  });
+});
+
+describe('criteria that cannot compile', () => {
+  const problem = (field: string, operator: string, pattern?: unknown) =>
+    criteria(field, operator, pattern).errors.map((e) => [e.code, e.location?.path, e.message]);
+
+  it('reports an unknown operator at the operator', () => {
+    expect(problem('trigger.payload.a', 'like', 'x')).toEqual([['PACK_SCHEMA', '["trigger.payload.a"].operator', 'unknown criteria operator "like"']]);
   });
 
-  it('turns shell wildcards into anchored regular expressions', () => {
+  it('reports a missing pattern at the criterion and an unsuitable one at the pattern', () => {
+    expect(problem('trigger.payload.a', 'equals')).toEqual([['PACK_SCHEMA', '["trigger.payload.a"]', 'operator equals needs a pattern']]);
+    expect(problem('trigger.payload.a', 'regex', '(')).toEqual([['PACK_SCHEMA', '["trigger.payload.a"].pattern', expect.stringContaining('regular expression')]]);
+    expect(problem('trigger.payload.a', 'timediff_lt', 'soon')).toEqual([['PACK_SCHEMA', '["trigger.payload.a"].pattern', expect.stringMatching(/seconds/)]]);
+    expect(problem('trigger.payload.a', 'icontains', 3)).toEqual([['PACK_SCHEMA', '["trigger.payload.a"].pattern', expect.stringMatching(/text pattern/)]]);
+  });
+
+  it('reports a field outside trigger', () => {
+    expect(problem('input.a', 'exists')).toEqual([['PACK_SCHEMA', '["input.a"]', expect.stringMatching(/must be a path such as trigger\./)]]);
+  });
+
+  it('reports every bad criterion, not only the first, and compiles nothing', () => {
+    const { value, errors } = compileCriteria({
+      'trigger.payload.a': { operator: 'equals' },
+      'trigger.payload.b': { operator: 'equals', pattern: 1 },
+      'trigger.payload.c': { operator: 'nope', pattern: 1 },
+    });
+    expect(value).toBeUndefined();
+    expect(errors.map((e) => e.location?.path)).toEqual(['["trigger.payload.a"]', '["trigger.payload.c"].operator']);
+  });
+});
+
+describe('shell wildcards', () => {
+  it('become anchored regular expressions', () => {
     expect(globToRegex('web-??.*')).toBe('^web-..\\..*$');
     expect(globToRegex('[!ab]x')).toBe('^[^ab]x$');
   });
+});
 
-  it('repairs core-compiled `contains` so it also searches text', () => {
-    // What core's criteriaToCel writes for {operator: contains, pattern: ".ams."} and ncontains "lon".
-    const core = compileCondition('(".ams." in trigger.payload.host) && (!("lon" in trigger.payload.host))').value;
-    const rule = compileRule({ ...makeRule(), criteria: core });
-    const index = RuleIndex.fromRules([rule]);
-    expect(matchTrigger(index, makeTrigger(payload), NOW).outcomes).toHaveLength(1);
-    expect(explainRule(rule, makeTrigger(payload), NOW).criteria.map((c) => c.operator)).toEqual(['contains', 'ncontains']);
+describe('CEL criteria as clauses', () => {
+  const condition = (text: string): CompiledExpression => {
+    const { value, errors } = compileCondition(text);
+    if (!value) throw errors[0];
+    return value;
+  };
+  const texts = (text: string) => conjunctClauses(condition(text)).map((c) => c.text);
+
+  it('splits at top-level && only, outside strings and brackets', () => {
+    expect(texts('trigger.payload.a == "x&&y" && (trigger.payload.b > 1 || trigger.payload.c) && [true && false][0] == false')).toEqual([
+      'trigger.payload.a == "x&&y"',
+      'trigger.payload.b > 1 || trigger.payload.c',
+      '[true && false][0] == false',
+    ]);
+  });
+
+  it('keeps a condition whole when || or a ternary binds looser than its &&', () => {
+    expect(texts('trigger.payload.a && trigger.payload.b || trigger.payload.c')).toEqual(['trigger.payload.a && trigger.payload.b || trigger.payload.c']);
+    expect(texts('trigger.payload.a ? trigger.payload.b && true : false')).toEqual(['trigger.payload.a ? trigger.payload.b && true : false']);
+  });
+
+  it('still splits around optional access', () => {
+    expect(texts('trigger.?payload.?a.orValue(1) == 1 && trigger.payload[?"b"].hasValue()')).toHaveLength(2);
+  });
+
+  it('names the trigger fields each conjunct reads, reading absent ones as null', () => {
+    const [first, second] = conjunctClauses(condition('${{ trigger.payload.host.startsWith("web") && trigger.payload.labels["x-team"] == "infra" }}'));
+    const scope = { trigger: { payload: { host: 'web-1' } } };
+    expect(first?.reads.map((r) => [r.path, r.value.evaluate(scope)])).toEqual([['trigger.payload.host', 'web-1']]);
+    expect(second?.reads.map((r) => [r.path, r.value.evaluate(scope)])).toEqual([['trigger.payload.labels["x-team"]', null]]);
   });
 });

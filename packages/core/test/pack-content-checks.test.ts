@@ -149,6 +149,82 @@ describe('rule checks', () => {
     expect(criteria?.test({ trigger: { payload: { value: 95, labels: { severity: 'critical' } } } })).toBe(false);
   });
 
+  it('compiles every operator of the map form and keeps each criterion for explanations', async () => {
+    const { pack, errors } = await loadFiles({
+      ...trigger,
+      ...noop,
+      'rules/r.yaml': [
+        'name: r',
+        'trigger: {type: t}',
+        'action: step',
+        'criteria:',
+        '  trigger.payload.host: {operator: icontains, pattern: WEB}',
+        '  trigger.payload.name: {operator: matchwildcard, pattern: "disk-*"}',
+        '  trigger.payload.tags: {operator: ncontains, pattern: test}',
+        '',
+      ].join('\n'),
+    });
+    expect(errors).toEqual([]);
+    const rule = pack?.rules['demo.r'];
+    expect(rule?.criteriaClauses.map((c) => [c.field, c.operator, c.pattern])).toEqual([
+      ['trigger.payload.host', 'icontains', 'WEB'],
+      ['trigger.payload.name', 'matchwildcard', 'disk-*'],
+      ['trigger.payload.tags', 'ncontains', 'test'],
+    ]);
+    expect(rule?.criteria?.test({ trigger: { payload: { host: 'web-1', name: 'disk-full', tags: ['prod'] } } })).toBe(true);
+    expect(rule?.criteria?.test({ trigger: { payload: { host: 'web-1', name: 'cpu-high' } } })).toBe(false);
+  });
+
+  it('splits CEL criteria into their top-level conjuncts', async () => {
+    const { pack, errors } = await loadFiles({
+      ...trigger,
+      ...noop,
+      'rules/r.yaml': 'name: r\ntrigger: {type: t}\naction: step\ncriteria: ${{ trigger.payload.a == 1 && (trigger.payload.b || trigger.payload.c) }}\n',
+    });
+    expect(errors).toEqual([]);
+    expect(pack?.rules['demo.r']?.criteriaClauses.map((c) => c.text)).toEqual(['trigger.payload.a == 1', 'trigger.payload.b || trigger.payload.c']);
+  });
+
+  it('reports an unknown operator and an unusable pattern where they are written', async () => {
+    const { errors } = await loadFiles({
+      ...trigger,
+      ...noop,
+      'rules/r.yaml': [
+        'name: r',
+        'trigger: {type: t}',
+        'action: step',
+        'criteria:',
+        '  trigger.payload.a: {operator: like, pattern: x}',
+        '  trigger.payload.b: {operator: regex, pattern: "("}',
+        '  trigger.payload.c: {operator: timediff_lt, pattern: soon}',
+        '  input.d: {operator: exists}',
+        '',
+      ].join('\n'),
+    });
+    expect(errors.map((e) => [e.code, e.path, e.line])).toEqual([
+      ['PACK_SCHEMA', 'criteria["trigger.payload.a"].operator', 5],
+    ]);
+    const second = await loadFiles({
+      ...trigger,
+      ...noop,
+      'rules/r.yaml': [
+        'name: r',
+        'trigger: {type: t}',
+        'action: step',
+        'criteria:',
+        '  trigger.payload.b: {operator: regex, pattern: "("}',
+        '  trigger.payload.c: {operator: timediff_lt, pattern: soon}',
+        '  input.d: {operator: exists}',
+        '',
+      ].join('\n'),
+    });
+    expect(summary(second.errors)).toEqual([
+      expect.stringMatching(/^PACK_SCHEMA criteria\["trigger.payload.b"\].pattern 5:\d+ Invalid regular expression/),
+      expect.stringMatching(/^PACK_SCHEMA criteria\["trigger.payload.c"\].pattern 6:\d+ operator timediff_lt needs a number of seconds/),
+      expect.stringMatching(/^PACK_SCHEMA criteria\["input.d"\] 7:3 criteria field "input.d" must be a path/),
+    ]);
+  });
+
   it('requires a rule to request exactly one of a workflow or an action and its trigger type to exist', async () => {
     const { errors } = await loadFiles({ ...noop, 'rules/r.yaml': 'name: r\ntrigger: {type: nope}\n' });
     expect(summary(errors)).toEqual([

@@ -1,19 +1,7 @@
 import { BugError, OperationalError, UserError, type WeirErrorOptions } from '@weir/core';
 
 /** Stable codes of the rules engine's errors. */
-export type RulesErrorCode = 'RULE_CRITERIA_INVALID' | 'RULE_NOT_FOUND' | 'RULE_STORE_FAILED';
-
-/** A criteria map that cannot be compiled: an unknown operator, a missing pattern, a bad field path or regex. */
-export class CriteriaError extends UserError {
-  override name = 'CriteriaError';
-  /** The criteria field (`trigger.payload.labels.severity`) at fault. */
-  readonly field: string;
-
-  constructor(field: string, message: string, options: WeirErrorOptions = {}) {
-    super('RULE_CRITERIA_INVALID', `criteria ${JSON.stringify(field)}: ${message}`, options);
-    this.field = field;
-  }
-}
+export type RulesErrorCode = 'RULE_NOT_FOUND' | 'RULE_STORE_FAILED';
 
 /** A rule named by `weir rule test` or the API that no loaded pack defines. */
 export class RuleNotFoundError extends UserError {

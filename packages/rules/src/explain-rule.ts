@@ -51,7 +51,7 @@ export function explainRule(rule: CompiledRule, trigger: Trigger, now: number = 
     let passed = false;
     let error: string | undefined;
     try {
-      passed = clause.condition.test(scope);
+      passed = clause.cel.test(scope);
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
     }

@@ -1,6 +1,6 @@
 /**
  * @weir/rules: from triggers to workflow requests (DESIGN §2, issue 4). A rule index by trigger
- * type, StackStorm criteria operators compiled to CEL, parameter rendering, dedup and throttle
+ * type (criteria come compiled from core's pack loader), parameter rendering, dedup and throttle
  * decided atomically in PostgreSQL, enforcement records, and the `RulesEngine` consumer.
  */
 export { RulesEngine } from './rules-engine.js';
@@ -8,13 +8,8 @@ export type { TriggerProcessed, RulesEngineStats } from './rules-engine.js';
 export { compileRulesEngineOptions } from './rules-engine-options.js';
 export type { RulesEngineOptions, CompiledRulesEngineOptions } from './rules-engine-options.js';
 export { RuleIndex } from './rule-index.js';
-export type { RuleIndexOptions } from './rule-index.js';
 export { compileRule } from './compiled-rule.js';
-export type { CompiledRule, RuleClause, ClauseRead, CompileRuleOptions } from './compiled-rule.js';
-export { compileCriteria, compileCriterion, parseFieldPath } from './criteria-map.js';
-export type { CriterionSpec, CompiledCriterion, CompiledCriteria } from './criteria-map.js';
-export { CRITERIA_OPERATORS, isCriteriaOperator, globToRegex } from './criteria-operators.js';
-export type { RulesCriteriaOperator } from './criteria-operators.js';
+export type { CompiledRule } from './compiled-rule.js';
 export { matchTrigger } from './trigger-matcher.js';
 export type { TriggerMatch, RuleOutcome, RuleMatched, RuleDisabled, RuleRenderError, CriteriaFailure } from './trigger-matcher.js';
 export { triggerScope } from './trigger-scope.js';
@@ -28,5 +23,5 @@ export type { RuleTables, EnforcementOutcome, RuleEnforcementsTable, RuleDedupTa
 export { WORKFLOW_REQUEST_SUBJECT, requestMessageId } from './workflow-request.js';
 export type { WorkflowRequest } from './workflow-request.js';
 export { parseTriggerMessage } from './trigger-message.js';
-export { CriteriaError, RuleNotFoundError, EnforcementStoreError, RulesEngineStateError } from './errors.js';
+export { RuleNotFoundError, EnforcementStoreError, RulesEngineStateError } from './errors.js';
 export type { RulesErrorCode } from './errors.js';

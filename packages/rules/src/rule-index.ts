@@ -1,15 +1,5 @@
 import type { LoadedPack, RuleDefinition } from '@weir/core';
 import { compileRule, type CompiledRule } from './compiled-rule.js';
-import type { CompiledCriteria } from './criteria-map.js';
-
-/** Options of {@link RuleIndex.fromPacks}. */
-export interface RuleIndexOptions {
-  /**
-   * Criteria compiled with this package's `compileCriteria`, by rule ref, replacing what the pack
-   * loader compiled (for operators core's loader does not know yet).
-   */
-  criteria?: Readonly<Record<string, CompiledCriteria>>;
-}
 
 /**
  * Every rule of the loaded packs, indexed by trigger type: matching a trigger looks at the rules
@@ -38,13 +28,13 @@ export class RuleIndex {
   }
 
   /** Indexes every rule of `packs`, compiling what matching needs once. */
-  static fromPacks(packs: readonly LoadedPack[], options: RuleIndexOptions = {}): RuleIndex {
-    return RuleIndex.fromDefinitions(packs.flatMap((p) => Object.values(p.rules)), options);
+  static fromPacks(packs: readonly LoadedPack[]): RuleIndex {
+    return RuleIndex.fromDefinitions(packs.flatMap((p) => Object.values(p.rules)));
   }
 
   /** Indexes rule definitions directly (tests, the API's rule preview). */
-  static fromDefinitions(definitions: readonly RuleDefinition[], options: RuleIndexOptions = {}): RuleIndex {
-    return new RuleIndex(definitions.map((d) => compileRule(d, { criteria: options.criteria?.[d.ref] })));
+  static fromDefinitions(definitions: readonly RuleDefinition[]): RuleIndex {
+    return new RuleIndex(definitions.map(compileRule));
   }
 
   /** Indexes rules already compiled. */

@@ -1,7 +1,7 @@
 import { newId, Subjects, type Consumer, type Delivery, type LoadedPack, type RequestId, type Trigger } from '@weir/core';
 import { EnforcementRepository, type Enforcement, type EnforceInput } from './enforcement-repository.js';
 import { RulesEngineStateError } from './errors.js';
-import { RuleIndex, type RuleIndexOptions } from './rule-index.js';
+import { RuleIndex } from './rule-index.js';
 import { compileRulesEngineOptions, type CompiledRulesEngineOptions, type RulesEngineOptions } from './rules-engine-options.js';
 import { parseTriggerMessage } from './trigger-message.js';
 import { matchTrigger, type RuleOutcome } from './trigger-matcher.js';
@@ -90,8 +90,8 @@ export class RulesEngine {
    * Swaps in the rules of `packs` at once: triggers already being matched finish with the index
    * they started with, the next ones use the new one; the consumer never stops, so none is lost.
    */
-  reload(packs: readonly LoadedPack[] | RuleIndex, options: RuleIndexOptions = {}): RuleIndex {
-    const next = packs instanceof RuleIndex ? packs : RuleIndex.fromPacks(packs, options);
+  reload(packs: readonly LoadedPack[] | RuleIndex): RuleIndex {
+    const next = packs instanceof RuleIndex ? packs : RuleIndex.fromPacks(packs);
     this.#index = next;
     this.#options.log.info({ component: 'rules', rules: next.size }, 'rules reloaded');
     return next;

@@ -1,12 +1,24 @@
-import { compileCondition, compileValue, newId, type CompiledExpression, type RuleDefinition, type TraceId, type Trigger, type TriggerId } from '@weir/core';
-import { compileCriteria, type CriterionSpec } from '@weir/rules';
+import {
+  compileCondition,
+  compileCriteria,
+  compileValue,
+  conjunctClauses,
+  newId,
+  type CompiledExpression,
+  type CriteriaClause,
+  type Criterion,
+  type RuleDefinition,
+  type TraceId,
+  type Trigger,
+  type TriggerId,
+} from '@weir/core';
 
 /** What a test says about a rule; everything else gets a sensible default. */
 export interface RuleSpec {
   name?: string;
   triggerType?: string;
-  /** Bare CEL, or a criteria map compiled by @weir/rules (every operator). */
-  criteria?: string | Record<string, CriterionSpec>;
+  /** Bare CEL (or `${{ }}`), or a criteria map, compiled as the pack loader does. */
+  criteria?: string | Record<string, Criterion>;
   parameters?: Record<string, unknown>;
   enabled?: boolean;
   workflow?: string;
@@ -19,8 +31,15 @@ export interface RuleSpec {
 export function makeRule(spec: RuleSpec = {}): RuleDefinition {
   const name = spec.name ?? 'page';
   let criteria: CompiledExpression | undefined;
-  if (typeof spec.criteria === 'string') criteria = compiled(compileCondition(spec.criteria));
-  else if (spec.criteria) criteria = compileCriteria(spec.criteria).expression;
+  let criteriaClauses: readonly CriteriaClause[] = [];
+  if (typeof spec.criteria === 'string') {
+    criteria = compiled(compileCondition(spec.criteria));
+    criteriaClauses = conjunctClauses(criteria);
+  } else if (spec.criteria) {
+    const map = compiled(compileCriteria(spec.criteria));
+    criteria = map.expression;
+    criteriaClauses = map.clauses;
+  }
   return {
     kind: 'rule',
     ref: `alerts.${name}`,
@@ -31,6 +50,7 @@ export function makeRule(spec: RuleSpec = {}): RuleDefinition {
     enabled: spec.enabled ?? true,
     triggerType: spec.triggerType ?? 'alertmanager.alert',
     criteria,
+    criteriaClauses,
     workflow: spec.workflow ?? 'core.echo',
     action: undefined,
     parameters: compiledValue(spec.parameters ?? {}),
@@ -45,7 +65,7 @@ export function makeTrigger(payload: unknown, type = 'alertmanager.alert'): Trig
   return { id: newId<'TriggerId'>() as TriggerId, type, payload, source: 'test', occurredAt: Date.UTC(2026, 0, 1), traceId: newId<'TraceId'>() as TraceId };
 }
 
-function compiled(result: { value: CompiledExpression | undefined; errors: Error[] }): CompiledExpression {
+function compiled<T>(result: { value: T | undefined; errors: Error[] }): T {
   if (result.errors.length > 0 || !result.value) throw result.errors[0] ?? new Error('no expression');
   return result.value;
 }
