@@ -38,6 +38,52 @@ export class WeirMetrics {
     registers: [this.registry],
   });
 
+  readonly triggersEmitted = new Counter({
+    name: 'weir_triggers_emitted_total',
+    help: 'Triggers that passed validation and were published, by type and source',
+    labelNames: ['type', 'source'],
+    registers: [this.registry],
+  });
+  readonly triggersRejected = new Counter({
+    name: 'weir_triggers_rejected_total',
+    help: 'Triggers refused (and dead-lettered), by type, source and error code',
+    labelNames: ['type', 'source', 'code'],
+    registers: [this.registry],
+  });
+  readonly triggersStored = new Counter({
+    name: 'weir_triggers_stored_total',
+    help: 'Triggers written to the store',
+    registers: [this.registry],
+  });
+  readonly triggersExpired = new Counter({
+    name: 'weir_triggers_expired_total',
+    help: 'Triggers removed by retention',
+    registers: [this.registry],
+  });
+  readonly webhookRequests = new Counter({
+    name: 'weir_webhook_requests_total',
+    help: 'Webhook requests answered, by webhook and status code',
+    labelNames: ['webhook', 'status'],
+    registers: [this.registry],
+  });
+  readonly pollFailures = new Counter({
+    name: 'weir_poll_failures_total',
+    help: 'Pack poller runs that threw or timed out, by sensor',
+    labelNames: ['sensor'],
+    registers: [this.registry],
+  });
+
+  /** The sensors' counting callbacks, on this registry. */
+  readonly sensors = {
+    triggerEmitted: (labels: { type: string; source: string }) => this.triggersEmitted.inc(labels),
+    triggerRejected: (labels: { type: string; source: string; code: string }) => this.triggersRejected.inc(labels),
+    triggersStored: (count: number) => this.triggersStored.inc(count),
+    triggersExpired: (count: number) => this.triggersExpired.inc(count),
+    webhookRequest: (labels: { webhook: string; status: number }) =>
+      this.webhookRequests.inc({ webhook: labels.webhook, status: String(labels.status) }),
+    pollFailed: (labels: { sensor: string }) => this.pollFailures.inc(labels),
+  };
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'weir_' });
   }

@@ -1,5 +1,6 @@
 import type { Clock, Logger } from '@weir/core';
 import { systemClock } from '@weir/core';
+import { BUILTIN_RUNNER_KINDS, type BuiltinRunnerKind } from '@weir/worker';
 import { ALL_ROLES, type Role } from './roles.js';
 
 /** How one Weir process starts. The CLI builds this from the configuration file and `WEIR_*` env. */
@@ -20,6 +21,12 @@ export interface WeirServerOptions {
   packsDir?: string;
   /** Apply pending migrations at start. @default true in embedded mode, false with a database URL */
   autoMigrate?: boolean;
+  /** The sensors role's settings (webhooks, alertmanager, timers, subjects, pollers, recorder). @default {} */
+  sensors?: Record<string, unknown>;
+  /** How long stored triggers are kept. @default 7 days */
+  triggerRetentionMs?: number;
+  /** The worker role: which runners it serves and how many tasks each runs at once. @default every built-in runner, 4 */
+  worker?: { runners?: BuiltinRunnerKind[]; concurrency?: number };
   log: Logger;
   /** @default systemClock */
   clock?: Clock;
@@ -34,6 +41,9 @@ export interface CompiledWeirServerOptions {
   busNamespace: string;
   packsDir: string;
   autoMigrate: boolean;
+  worker: { runners: BuiltinRunnerKind[]; concurrency: number };
+  sensors: Record<string, unknown>;
+  triggerRetentionMs: number;
   log: Logger;
   clock: Clock;
 }
@@ -49,6 +59,9 @@ export function compileWeirServerOptions(options: WeirServerOptions): CompiledWe
     busNamespace: options.busNamespace ?? '',
     packsDir: options.packsDir ?? './packs',
     autoMigrate: options.autoMigrate ?? options.databaseUrl === undefined,
+    worker: { runners: options.worker?.runners ?? [...BUILTIN_RUNNER_KINDS], concurrency: options.worker?.concurrency ?? 4 },
+    sensors: options.sensors ?? {},
+    triggerRetentionMs: options.triggerRetentionMs ?? 7 * 24 * 3600 * 1000,
     log: options.log,
     clock: options.clock ?? systemClock,
   };

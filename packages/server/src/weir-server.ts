@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { ALL_ROLES, type Role } from './roles.js';
-import { UserError, loadPacks, type Bus, type Logger, type Store } from '@weir/core';
+import { UserError, loadPacks, type Bus, type LoadedPack, type Logger } from '@weir/core';
+import { RulesEngine } from '@weir/rules';
+import { SensorsService, type SensorsConfig } from '@weir/sensors';
+import { Worker, builtinRunners, staticPackResolver } from '@weir/worker';
 import { InProcessBus, NatsBus } from '@weir/bus';
 import { appliedMigrations, openStore, readMigrations, type SqlStore } from '@weir/store';
 import { createHttpServer } from './http-server.js';
@@ -26,6 +29,10 @@ export class WeirServer {
   private storeInstance: SqlStore | undefined;
   private busInstance: Bus | undefined;
   private http: FastifyInstance | undefined;
+  private rules: RulesEngine | undefined;
+  private sensors: SensorsService | undefined;
+  private worker: Worker | undefined;
+  private loadedPacks: LoadedPack[] = [];
   private packSummary: PackLoadSummary = { loaded: [], errors: [] };
   private stopping: Promise<void> | undefined;
 
@@ -84,7 +91,7 @@ export class WeirServer {
     await this.migrate();
 
     const deadLetters = {
-      record: async (letter: Parameters<Store['deadLetters']['insert']>[0]) => {
+      record: async (letter: Parameters<SqlStore['deadLetters']['insert']>[0]) => {
         this.metrics.deadLetters.inc({ consumer: letter.consumer });
         log.warn({ subject: letter.subject, consumer: letter.consumer, reason: letter.reason }, 'message dead-lettered');
         await this.store.deadLetters.insert(letter);
@@ -95,9 +102,10 @@ export class WeirServer {
       : new InProcessBus({ deadLetters, clock: options.clock });
 
     await this.loadPacks();
+    await this.startRoles();
 
     if (options.roles.includes('api')) {
-      this.http = await createHttpServer({
+      const http = await createHttpServer({
         host: options.http.host,
         port: options.http.port,
         metrics: this.metrics,
@@ -107,7 +115,10 @@ export class WeirServer {
         ],
         info: { mode: embedded ? 'embedded' : 'distributed', roles: options.roles, store: this.store.dialect, bus: options.natsUrl ? 'nats' : 'in-process' },
       });
-      await this.http.listen({ host: options.http.host, port: options.http.port });
+      // Webhooks are served by a process that plays both api and sensors.
+      if (this.sensors) await http.register(this.sensors.webhookPlugin());
+      this.http = http;
+      await http.listen({ host: options.http.host, port: options.http.port });
     }
     for (const role of options.roles) this.metrics.up.set({ role }, 1);
     log.info({ roles: options.roles, url: this.url, store: this.store.dialect, bus: options.natsUrl ? 'nats' : 'in-process' }, 'weir started');
@@ -117,6 +128,56 @@ export class WeirServer {
    * Embedded mode migrates itself; a distributed process refuses to start on a database with
    * pending migrations (several versions may be rolling out at once), naming them and the fix.
    */
+  /** Starts the roles that consume from the bus; each shares a durable consumer with its replicas. */
+  private async startRoles(): Promise<void> {
+    const { options } = this;
+    if (options.roles.includes('worker')) {
+      this.worker = new Worker({
+        bus: this.bus,
+        packs: staticPackResolver(this.loadedPacks),
+        runners: builtinRunners(options.worker.runners),
+        concurrency: options.worker.concurrency,
+        clock: options.clock,
+        log: options.log.child({ component: 'worker' }),
+      });
+      await this.worker.start();
+    }
+    if (options.roles.includes('sensors')) {
+      this.sensors = new SensorsService({
+        bus: this.bus,
+        store: this.store,
+        packs: this.loadedPacks,
+        clock: options.clock,
+        log: options.log.child({ component: 'sensors' }),
+        metrics: this.metrics.sensors,
+        config: this.sensorsConfig(),
+      });
+      await this.sensors.start();
+    }
+    if (options.roles.includes('rules')) {
+      this.rules = new RulesEngine({
+        store: this.store,
+        bus: this.bus,
+        rules: this.loadedPacks,
+        clock: options.clock,
+        log: options.log.child({ component: 'rules' }),
+      });
+      await this.rules.start();
+    }
+  }
+
+  /**
+   * The configured sensors, plus a default Alertmanager receiver: without credentials only while the
+   * API listens on loopback, where nothing off this machine can reach it.
+   */
+  private sensorsConfig(): SensorsConfig {
+    const config = { ...(this.options.sensors as SensorsConfig) };
+    const loopback = ['127.0.0.1', '::1', 'localhost'].includes(this.options.http.host);
+    if (config.alertmanager === undefined && loopback) config.alertmanager = { auth: { kind: 'none' } };
+    config.recorder = { retention: this.options.triggerRetentionMs, ...config.recorder };
+    return config;
+  }
+
   private async migrate(): Promise<void> {
     if (!this.options.autoMigrate) {
       const done = new Set((await appliedMigrations(this.store.db)).map((m) => m.name));
@@ -153,6 +214,9 @@ export class WeirServer {
       });
       loaded.push(`${pack.name}@${pack.version}`);
     }
+    this.loadedPacks = result.packs;
+    this.rules?.reload(result.packs);
+    await this.sensors?.reloadPacks(result.packs);
     this.metrics.packsLoaded.set(loaded.length);
     this.metrics.packErrors.set(errors.length);
     this.packSummary = { loaded, errors };
@@ -168,7 +232,11 @@ export class WeirServer {
 
   private async shutdown(): Promise<void> {
     this.log.info({}, 'weir stopping');
+    // Producers first, then consumers: each finishes what it holds before the bus closes.
     await this.http?.close();
+    await this.sensors?.stop();
+    await this.rules?.stop();
+    await this.worker?.stop();
     await this.busInstance?.close();
     await this.storeInstance?.close();
     this.log.info({}, 'weir stopped');

@@ -20,6 +20,8 @@ export async function runServer(roles: Role[] | undefined, config: WeirConfig, c
     natsUrl: config.natsUrl,
     dataDir: config.dataDir,
     packsDir: config.packsDir,
+    sensors: config.sensors,
+    triggerRetentionMs: config.triggerRetentionMs,
     log,
   });
   if (server.url) context.stdout.write(`weir listening on ${server.url} (healthz: ${server.url}/healthz)\n`);
