@@ -1,0 +1,31 @@
+import type { ExecutionEvent } from './execution-event.js';
+import { applyEvent, type ExecutionState } from './execution-state.js';
+import type { Effect, StepContext, StepResult } from './step-types.js';
+
+/** Collects one step's events (folding each into the state as it goes) and effects. */
+export class StepBuilder {
+  state: ExecutionState;
+  readonly events: ExecutionEvent[] = [];
+  readonly effects: Effect[] = [];
+
+  constructor(
+    readonly ctx: StepContext,
+    state: ExecutionState,
+  ) {
+    this.state = state;
+  }
+
+  /** Records an event and folds it in. */
+  emit(event: ExecutionEvent): void {
+    this.state = applyEvent(this.state, event);
+    this.events.push(event);
+  }
+
+  effect(effect: Effect): void {
+    this.effects.push(effect);
+  }
+
+  result(): StepResult {
+    return { state: this.state, events: this.events, effects: this.effects };
+  }
+}

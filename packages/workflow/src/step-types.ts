@@ -1,0 +1,81 @@
+import type { ActionDefinition, ExecutionId, TaskAttemptId, TaskOutcome, WorkflowDefinition } from '@weir/core';
+import type { ExecutionEvent, RecordedError } from './execution-event.js';
+import type { ExecutionState } from './execution-state.js';
+import type { ExecutionStatus } from './execution-status.js';
+
+/** A pack as an execution pins it. */
+export interface PackPin {
+  name: string;
+  version: string;
+  contentHash: string;
+}
+
+/** An action and the pack it comes from. */
+export interface ResolvedAction {
+  definition: ActionDefinition;
+  pack: PackPin;
+}
+
+/** What the step knows besides the state: the pinned definition, the actions it calls, the time. */
+export interface StepContext {
+  workflow: WorkflowDefinition;
+  /** Looks up an action by qualified name in the packs the execution pinned. */
+  action(ref: string): ResolvedAction | undefined;
+  now: number;
+  /** Ids for sub-workflow executions (injected so the step stays deterministic in tests). */
+  newExecutionId(): ExecutionId;
+}
+
+/** Which engine-side timer fired. */
+export type TimerKind = 'retry' | 'deadline';
+
+/** A timer the engine arms; when it fires it feeds `{ kind: 'timer' }` back to the step. */
+export interface TimerSpec {
+  kind: TimerKind;
+  task: string;
+  item: number;
+  /** The attempt a deadline watches (a later attempt makes it stale). */
+  attemptId: TaskAttemptId | null;
+}
+
+/** What can happen to an execution: the step's input. */
+export type StepInput =
+  | { kind: 'start'; input: Record<string, unknown> }
+  | { kind: 'result'; attemptId: TaskAttemptId; status: TaskOutcome; output: unknown; error: RecordedError | null; by: string | null }
+  | { kind: 'timer'; timer: TimerSpec }
+  | { kind: 'cancel'; reason: string }
+  | { kind: 'pause' }
+  | { kind: 'resume' }
+  | { kind: 'rerun' }
+  /** An engine took the execution over after a crash: re-issue what it still owes. */
+  | { kind: 'recover'; input: Record<string, unknown> };
+
+/** Work to hand to a runner. */
+export interface DispatchEffect {
+  kind: 'dispatch';
+  attemptId: TaskAttemptId;
+  task: string;
+  attempt: number;
+  action: string;
+  runner: string;
+  pack: PackPin;
+  input: Record<string, unknown>;
+  secretKeys: string[];
+  timeoutMs: number | undefined;
+}
+
+/** What the engine must do after persisting a step's events. */
+export type Effect =
+  | DispatchEffect
+  | { kind: 'start_child'; attemptId: TaskAttemptId; childId: ExecutionId; task: string; workflow: string; input: Record<string, unknown> }
+  | { kind: 'await_approval'; attemptId: TaskAttemptId; task: string; expiresAt: number | null }
+  | { kind: 'schedule'; at: number; timer: TimerSpec }
+  | { kind: 'cancel_child'; childId: ExecutionId }
+  | { kind: 'complete'; status: ExecutionStatus; output: unknown; error: RecordedError | null };
+
+/** The step's answer: the new state, the events that made it, the effects to perform. */
+export interface StepResult {
+  state: ExecutionState;
+  events: ExecutionEvent[];
+  effects: Effect[];
+}

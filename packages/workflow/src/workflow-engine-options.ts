@@ -1,0 +1,59 @@
+import { ConfigError, silentLogger, systemClock, type Bus, type Clock, type Logger } from '@weir/core';
+import type { SqlStore } from '@weir/store';
+import type { PackResolver } from './pack-registry.js';
+
+/** Options of `new WorkflowEngine(…)`. */
+export interface WorkflowEngineOptions {
+  store: SqlStore;
+  bus: Bus;
+  /** Where workflows and actions are looked up (pinned versions included). */
+  packs: PackResolver;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default silentLogger */
+  log?: Logger;
+  /** This engine's name in leases; unique per process. @default `engine:<pid>:<random>` */
+  engineId?: string;
+  /** How long a lease lasts without renewal; another engine takes an execution over after it. @default 30000 */
+  leaseMs?: number;
+  /** How often the engine looks for executions whose lease expired. @default 10000 */
+  recoverEveryMs?: number;
+  /** Results handled at once by this engine. @default 16 */
+  resultConcurrency?: number;
+  /** Ack timeout of the result consumer. @default 30000 */
+  resultAckTimeoutMs?: number;
+}
+
+/** Options with every default filled in. */
+export interface CompiledWorkflowEngineOptions {
+  readonly store: SqlStore;
+  readonly bus: Bus;
+  readonly packs: PackResolver;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly engineId: string;
+  readonly leaseMs: number;
+  readonly recoverEveryMs: number;
+  readonly resultConcurrency: number;
+  readonly resultAckTimeoutMs: number;
+}
+
+/** Fills defaults and validates; returns a new object and leaves the caller's alone. */
+export function compileWorkflowEngineOptions(options: WorkflowEngineOptions): CompiledWorkflowEngineOptions {
+  const compiled: CompiledWorkflowEngineOptions = {
+    store: options.store,
+    bus: options.bus,
+    packs: options.packs,
+    clock: options.clock ?? systemClock,
+    log: options.log ?? silentLogger,
+    engineId: options.engineId ?? `engine:${process.pid}:${Math.random().toString(36).slice(2, 8)}`,
+    leaseMs: options.leaseMs ?? 30_000,
+    recoverEveryMs: options.recoverEveryMs ?? 10_000,
+    resultConcurrency: options.resultConcurrency ?? 16,
+    resultAckTimeoutMs: options.resultAckTimeoutMs ?? 30_000,
+  };
+  for (const key of ['leaseMs', 'recoverEveryMs', 'resultConcurrency', 'resultAckTimeoutMs'] as const) {
+    if (!Number.isInteger(compiled[key]) || compiled[key] < 1) throw new ConfigError(`engine.${key}`, `must be a positive integer, got ${String(compiled[key])}`);
+  }
+  return compiled;
+}

@@ -1,0 +1,380 @@
+import {
+  compileParameters,
+  newId,
+  Subjects,
+  TaskSubjects,
+  type Consumer,
+  type ExecutionId,
+  type Logger,
+  type TaskMessage,
+  type TaskResult,
+  type TimerHandle,
+  type TraceId,
+} from '@weir/core';
+import { checkApproval, type ApprovalAnswer } from './approval-check.js';
+import { ApprovalError, ExecutionNotFoundError, WorkflowInputError, WorkflowNotFoundError } from './errors.js';
+import { ExecutionRepository, type ExecutionRecord, type TaskAttemptRecord } from './execution-repository.js';
+import type { StoredEvent } from './execution-event.js';
+import { applyEvent, initialState, type ExecutionState } from './execution-state.js';
+import { isTerminal } from './execution-status.js';
+import { parseAttemptId } from './task-finisher.js';
+import { step } from './step.js';
+import type { Effect, StepContext, StepInput, TimerSpec } from './step-types.js';
+import { compileWorkflowEngineOptions, type CompiledWorkflowEngineOptions, type WorkflowEngineOptions } from './workflow-engine-options.js';
+
+/** What `run` needs. */
+export interface RunRequest {
+  /** Qualified workflow name, e.g. `examples.reboot`. */
+  workflow: string;
+  input?: Record<string, unknown>;
+  requestedBy: string;
+  traceId?: TraceId;
+}
+
+/** An execution and its sub-workflow executions, recursively. */
+export interface ExecutionTree {
+  execution: ExecutionRecord;
+  children: ExecutionTree[];
+}
+
+/** Subject of the event published when an execution ends. */
+export const EXECUTION_FINISHED_SUBJECT = Subjects.event('execution.finished');
+/** Subject of the event published when an approval waits for a person. */
+export const APPROVAL_REQUESTED_SUBJECT = Subjects.event('execution.approval_requested');
+
+interface Cached {
+  state: ExecutionState;
+  ctx: Omit<StepContext, 'now'>;
+}
+
+/**
+ * The durable workflow engine: persists each step's events in one transaction, then performs its
+ * effects (publish task messages, arm timers, start sub-workflows). Results are consumed durably
+ * (consumer `engine`) and de-duplicated by attempt id. Executions carry a lease; an engine takes
+ * over those whose lease expired and resumes them from their last event.
+ */
+export class WorkflowEngine {
+  readonly options: CompiledWorkflowEngineOptions;
+  readonly executions: ExecutionRepository;
+  readonly #log: Logger;
+  readonly #cache = new Map<ExecutionId, Cached>();
+  readonly #chains = new Map<ExecutionId, Promise<unknown>>();
+  readonly #timers = new Map<string, TimerHandle>();
+  #consumer: Consumer | undefined;
+  #housekeeping: TimerHandle | undefined;
+  #stopped = false;
+
+  constructor(options: WorkflowEngineOptions) {
+    this.options = compileWorkflowEngineOptions(options);
+    this.executions = new ExecutionRepository(this.options.store);
+    this.#log = this.options.log.child({ component: 'workflow-engine', engine: this.options.engineId });
+  }
+
+  /** Starts consuming results and takes over executions whose lease expired. */
+  async start(): Promise<void> {
+    this.#consumer = await this.options.bus.consume<TaskResult>(
+      { name: 'engine', subject: TaskSubjects.result, concurrency: this.options.resultConcurrency, ackTimeoutMs: this.options.resultAckTimeoutMs },
+      (delivery) => this.#onResult(delivery.data),
+    );
+    await this.recover();
+    this.#scheduleHousekeeping();
+  }
+
+  /** Stops consuming and clears timers; leases are left to expire (another engine takes over). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#housekeeping) this.options.clock.clearTimeout(this.#housekeeping);
+    for (const handle of this.#timers.values()) this.options.clock.clearTimeout(handle);
+    this.#timers.clear();
+    await this.#consumer?.stop();
+    await Promise.allSettled([...this.#chains.values()]);
+  }
+
+  /** Creates an execution pinned to the workflow's current pack version and starts it. */
+  async run(request: RunRequest): Promise<ExecutionId> {
+    const resolved = this.options.packs.workflow(request.workflow);
+    if (!resolved) throw new WorkflowNotFoundError(request.workflow);
+    const { value: input, errors } = compileParameters(resolved.definition.input).apply(request.input ?? {});
+    if (errors.length > 0) throw new WorkflowInputError(request.workflow, errors);
+    const id = newId<'ExecutionId'>();
+    const now = this.options.clock.now();
+    await this.executions.insert(this.executions.db, {
+      id,
+      workflow: request.workflow,
+      pack: resolved.pack,
+      definition: resolved.definition,
+      input,
+      parent: undefined,
+      requestedBy: request.requestedBy,
+      traceId: request.traceId ?? newId<'TraceId'>(),
+      leaseOwner: this.options.engineId,
+      leaseExpiresAt: now + this.options.leaseMs,
+      now,
+    });
+    await this.#advance(id, () => ({ kind: 'start', input }));
+    return id;
+  }
+
+  async get(id: ExecutionId): Promise<ExecutionRecord> {
+    const record = await this.executions.get(id);
+    if (!record) throw new ExecutionNotFoundError(id);
+    return record;
+  }
+
+  attempts(id: ExecutionId): Promise<TaskAttemptRecord[]> {
+    return this.executions.attempts(id);
+  }
+
+  events(id: ExecutionId): Promise<StoredEvent[]> {
+    return this.executions.events(this.executions.db, id);
+  }
+
+  /** The execution and its sub-workflow executions, recursively. */
+  async tree(id: ExecutionId): Promise<ExecutionTree> {
+    const execution = await this.get(id);
+    const children = await this.executions.children(id);
+    return { execution, children: await Promise.all(children.map((c) => this.tree(c.id))) };
+  }
+
+  /** Cancels a run (and its running sub-workflows); results arriving later are ignored. */
+  async cancel(id: ExecutionId, reason = 'canceled'): Promise<void> {
+    await this.#advance(id, () => ({ kind: 'cancel', reason }));
+  }
+
+  /** Holds new dispatches; running attempts finish and are recorded. */
+  async pause(id: ExecutionId): Promise<void> {
+    await this.#advance(id, () => ({ kind: 'pause' }));
+  }
+
+  async resume(id: ExecutionId): Promise<void> {
+    await this.#advance(id, () => ({ kind: 'resume' }));
+  }
+
+  /** Starts a failed, canceled or timed-out run again from its failed tasks; successes are kept. */
+  async rerun(id: ExecutionId): Promise<void> {
+    await this.#advance(id, () => ({ kind: 'rerun' }));
+  }
+
+  /** Answers an approval task: refused (typed errors) for the wrong person or an answer of the wrong shape. */
+  async answerApproval(id: ExecutionId, task: string, answer: ApprovalAnswer): Promise<void> {
+    await this.#advance(id, (state, ctx) => {
+      const definition = ctx.workflow.tasks[task]?.approval;
+      const unit = state.tasks[task]?.units[0];
+      if (!definition || !unit || unit.kind !== 'approval' || unit.status !== 'running' || unit.attemptId === undefined) {
+        throw new ApprovalError('APPROVAL_NOT_PENDING', { executionId: id, task, message: 'no approval is waiting there' });
+      }
+      const value = checkApproval(definition, answer, { executionId: id, task });
+      const approved = answer.decision === 'approve';
+      return {
+        kind: 'result',
+        attemptId: unit.attemptId,
+        status: approved ? 'succeeded' : 'failed',
+        output: { decision: answer.decision, user: answer.user, answer: value },
+        error: approved ? null : { code: 'APPROVAL_REJECTED', message: `${answer.user} rejected ${task}` },
+        by: answer.user,
+      };
+    });
+  }
+
+  /** Takes over executions whose lease expired and resumes each from its last event. */
+  async recover(): Promise<ExecutionId[]> {
+    const now = this.options.clock.now();
+    const ids = await this.executions.claimExpired(this.options.engineId, now, now + this.options.leaseMs);
+    for (const id of ids) {
+      this.#cache.delete(id);
+      this.#log.info({ execution_id: id }, 'resuming execution');
+      await this.#advance(id, (_state, _ctx, record) => ({ kind: 'recover', input: record.input }));
+    }
+    return ids;
+  }
+
+  async #onResult(result: TaskResult): Promise<void> {
+    const where = parseAttemptId(result.attemptId);
+    if (!where) return;
+    const recorded = await this.executions.attempt(result.attemptId);
+    if (!recorded || recorded.status !== 'running') {
+      this.#log.debug({ attempt_id: result.attemptId }, 'result already recorded or unknown: ignored');
+      return;
+    }
+    await this.#advance(result.executionId, () => ({
+      kind: 'result',
+      attemptId: result.attemptId,
+      status: result.status,
+      output: result.output ?? null,
+      error: result.error ?? null,
+      by: result.worker,
+    }));
+  }
+
+  /** Runs `fn` after every earlier call for the same execution (one step at a time per execution). */
+  #serial<T>(id: ExecutionId, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#chains.get(id) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.#chains.set(id, tail);
+    void tail.then(() => {
+      if (this.#chains.get(id) === tail) this.#chains.delete(id);
+    });
+    return next;
+  }
+
+  /** Locks the execution, folds its state, steps it, persists the events, then performs the effects. */
+  #advance(
+    id: ExecutionId,
+    input: (state: ExecutionState, ctx: StepContext, record: ExecutionRecord) => StepInput,
+  ): Promise<void> {
+    return this.#serial(id, async () => {
+      let effects: Effect[] = [];
+      let record: ExecutionRecord | undefined;
+      try {
+        await this.executions.transaction(async (tx) => {
+          record = await this.executions.lock(tx, id);
+          if (!record) throw new ExecutionNotFoundError(id);
+          let cached = this.#cache.get(id);
+          if (!cached || cached.state.seq > record.lastSeq) cached = { state: initialState(id), ctx: this.#context(record) };
+          let state = cached.state;
+          if (state.seq < record.lastSeq) {
+            for (const stored of await this.executions.events(tx, id, state.seq)) state = { ...applyEvent(state, stored.event), seq: stored.seq };
+          }
+          const ctx: StepContext = { ...cached.ctx, now: this.options.clock.now() };
+          const result = step(ctx, state, input(state, ctx, record));
+          for (const effect of result.effects) {
+            if (effect.kind === 'start_child') await this.#insertChild(tx, record, effect);
+          }
+          const seq = await this.executions.append(tx, { id, fromSeq: record.lastSeq, events: result.events, now: ctx.now });
+          effects = result.effects;
+          if (isTerminal(result.state.status)) this.#cache.delete(id);
+          else this.#cache.set(id, { state: { ...result.state, seq }, ctx: cached.ctx });
+        });
+      } catch (error) {
+        this.#cache.delete(id);
+        throw error;
+      }
+      if (record) await this.#perform(record, effects);
+    });
+  }
+
+  #context(record: ExecutionRecord): Omit<StepContext, 'now'> {
+    const resolved = this.options.packs.workflow(record.workflow, record.pack);
+    if (!resolved) throw new WorkflowNotFoundError(record.workflow, `pack ${record.pack.name} ${record.pack.version} (${record.pack.contentHash.slice(0, 12)}) is not loaded`);
+    return {
+      workflow: resolved.definition,
+      action: (ref) => this.options.packs.action(ref, record.pack),
+      newExecutionId: () => newId<'ExecutionId'>(),
+    };
+  }
+
+  async #insertChild(tx: Parameters<Parameters<ExecutionRepository['transaction']>[0]>[0], parent: ExecutionRecord, effect: Extract<Effect, { kind: 'start_child' }>): Promise<void> {
+    const resolved = this.options.packs.workflow(effect.workflow, parent.pack) ?? this.options.packs.workflow(effect.workflow);
+    const now = this.options.clock.now();
+    await this.executions.insert(tx, {
+      id: effect.childId,
+      workflow: effect.workflow,
+      pack: resolved?.pack ?? parent.pack,
+      definition: resolved?.definition ?? null,
+      input: effect.input,
+      parent: { executionId: parent.id, task: effect.task, attemptId: effect.attemptId },
+      requestedBy: parent.requestedBy,
+      traceId: parent.traceId,
+      leaseOwner: this.options.engineId,
+      leaseExpiresAt: now + this.options.leaseMs,
+      now,
+    });
+  }
+
+  async #perform(record: ExecutionRecord, effects: readonly Effect[]): Promise<void> {
+    const { bus } = this.options;
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case 'dispatch': {
+          const message: TaskMessage = {
+            attemptId: effect.attemptId,
+            executionId: record.id,
+            task: effect.task,
+            action: effect.action,
+            runner: effect.runner,
+            pack: effect.pack,
+            input: effect.input,
+            secretKeys: effect.secretKeys,
+            attempt: effect.attempt,
+            timeoutMs: effect.timeoutMs,
+            traceId: record.traceId,
+          };
+          await bus.publish(TaskSubjects.work(effect.runner), message, { msgId: effect.attemptId });
+          break;
+        }
+        case 'start_child':
+          await this.#startChild(effect);
+          break;
+        case 'await_approval':
+          await bus.publish(APPROVAL_REQUESTED_SUBJECT, { executionId: record.id, task: effect.task, attemptId: effect.attemptId, expiresAt: effect.expiresAt });
+          break;
+        case 'schedule':
+          this.#arm(record.id, effect.at, effect.timer);
+          break;
+        case 'cancel_child':
+          await this.cancel(effect.childId, 'parent ended').catch((error: unknown) => this.#log.debug({ error: String(error) }, 'child not canceled'));
+          break;
+        case 'complete':
+          await bus.publish(EXECUTION_FINISHED_SUBJECT, { executionId: record.id, workflow: record.workflow, status: effect.status, error: effect.error });
+          if (record.parent) await this.#reportToParent(record, effect);
+          break;
+      }
+    }
+  }
+
+  async #startChild(effect: Extract<Effect, { kind: 'start_child' }>): Promise<void> {
+    const child = await this.executions.get(effect.childId);
+    if (!child) return;
+    if (child.status === 'requested') {
+      await this.#advance(child.id, () => ({ kind: 'start', input: effect.input })).catch(async (error: unknown) => {
+        await this.#reportToParent(child, { status: 'failed', output: null, error: { code: 'SUBWORKFLOW_FAILED', message: String(error) } });
+      });
+    } else if (isTerminal(child.status)) {
+      await this.#reportToParent(child, { status: child.status, output: child.output, error: child.error });
+    }
+  }
+
+  /** A sub-workflow ended: its result goes to the parent through the result stream, like a worker's. */
+  async #reportToParent(child: ExecutionRecord, end: { status: string; output: unknown; error: { code: string; message: string } | null }): Promise<void> {
+    if (!child.parent) return;
+    const now = this.options.clock.now();
+    const result: TaskResult = {
+      attemptId: child.parent.attemptId,
+      executionId: child.parent.executionId,
+      task: child.parent.task,
+      status: end.status === 'succeeded' ? 'succeeded' : end.status === 'timed_out' ? 'timed_out' : end.status === 'canceled' ? 'canceled' : 'failed',
+      output: end.output,
+      error: end.error ?? undefined,
+      worker: `execution:${child.id}`,
+      startedAt: child.startedAt ?? now,
+      finishedAt: now,
+      traceId: child.traceId,
+    };
+    await this.options.bus.publish(TaskSubjects.result, result, { msgId: `result:${child.parent.attemptId}` });
+  }
+
+  #arm(id: ExecutionId, at: number, timer: TimerSpec): void {
+    if (this.#stopped) return;
+    const key = `${id}|${timer.kind}|${timer.task}|${timer.item}|${timer.attemptId ?? ''}`;
+    if (this.#timers.has(key)) return;
+    const handle = this.options.clock.setTimeout(() => {
+      this.#timers.delete(key);
+      this.#advance(id, () => ({ kind: 'timer', timer })).catch((error: unknown) => this.#log.error({ execution_id: id, error: String(error) }, 'timer step failed'));
+    }, Math.max(0, at - this.options.clock.now()));
+    this.#timers.set(key, handle);
+  }
+
+  #scheduleHousekeeping(): void {
+    if (this.#stopped) return;
+    const every = Math.min(this.options.recoverEveryMs, Math.floor(this.options.leaseMs / 3) || 1);
+    this.#housekeeping = this.options.clock.setTimeout(() => {
+      const now = this.options.clock.now();
+      this.executions
+        .renewLeases(this.options.engineId, now + this.options.leaseMs)
+        .then(() => this.recover())
+        .catch((error: unknown) => this.#log.warn({ error: String(error) }, 'lease housekeeping failed'))
+        .finally(() => this.#scheduleHousekeeping());
+    }, every);
+  }
+}
