@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { ALL_ROLES, type Role } from './roles.js';
-import { UserError, loadPacks, type Bus, type LoadedPack, type Logger } from '@weir/core';
+import { UserError, loadPacks, type Bus, type Consumer, type LoadedPack, type Logger } from '@weir/core';
+import { PackRegistry, WorkflowEngine } from '@weir/workflow';
+import { startRequestRunner } from './request-runner.js';
 import { RulesEngine } from '@weir/rules';
 import { SensorsService, type SensorsConfig } from '@weir/sensors';
 import { Worker, builtinRunners, staticPackResolver } from '@weir/worker';
@@ -31,6 +33,9 @@ export class WeirServer {
   private http: FastifyInstance | undefined;
   private rules: RulesEngine | undefined;
   private sensors: SensorsService | undefined;
+  private engineInstance: WorkflowEngine | undefined;
+  private requestRunner: Consumer | undefined;
+  private readonly packRegistry = new PackRegistry();
   private worker: Worker | undefined;
   private loadedPacks: LoadedPack[] = [];
   private packSummary: PackLoadSummary = { loaded: [], errors: [] };
@@ -61,6 +66,12 @@ export class WeirServer {
   get bus(): Bus {
     if (!this.busInstance) throw new UserError('SERVER_NOT_STARTED', 'the server has not opened its bus');
     return this.busInstance;
+  }
+
+  /** The workflow engine of the `engine` role. */
+  get engine(): WorkflowEngine {
+    if (!this.engineInstance) throw new UserError('ROLE_NOT_RUNNING', 'this process does not play the engine role');
+    return this.engineInstance;
   }
 
   get packs(): PackLoadSummary {
@@ -142,6 +153,17 @@ export class WeirServer {
       });
       await this.worker.start();
     }
+    if (options.roles.includes('engine')) {
+      this.engineInstance = new WorkflowEngine({
+        store: this.store,
+        bus: this.bus,
+        packs: this.packRegistry,
+        clock: options.clock,
+        log: options.log.child({ component: 'engine' }),
+      });
+      await this.engineInstance.start();
+      this.requestRunner = await startRequestRunner({ bus: this.bus, engine: this.engineInstance, log: options.log.child({ component: 'requests' }) });
+    }
     if (options.roles.includes('sensors')) {
       this.sensors = new SensorsService({
         bus: this.bus,
@@ -215,6 +237,8 @@ export class WeirServer {
       loaded.push(`${pack.name}@${pack.version}`);
     }
     this.loadedPacks = result.packs;
+    // Every version stays resolvable: running executions keep the definition they pinned.
+    for (const pack of result.packs) this.packRegistry.add(pack);
     this.rules?.reload(result.packs);
     await this.sensors?.reloadPacks(result.packs);
     this.metrics.packsLoaded.set(loaded.length);
@@ -236,6 +260,8 @@ export class WeirServer {
     await this.http?.close();
     await this.sensors?.stop();
     await this.rules?.stop();
+    await this.requestRunner?.stop();
+    await this.engineInstance?.stop();
     await this.worker?.stop();
     await this.busInstance?.close();
     await this.storeInstance?.close();

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { silentLogger, type BusMessage } from '@weir/core';
+import { silentLogger, type BusMessage, type ExecutionId } from '@weir/core';
 import { WeirServer } from '@weir/server';
 
 const PACKS = fileURLToPath(new URL('../../../packs', import.meta.url));
@@ -39,7 +39,7 @@ async function eventually<T>(probe: () => Promise<T> | T, done: (value: T) => bo
 
 describe('an Alertmanager alert through an embedded Weir', () => {
   let server: WeirServer;
-  const requests: BusMessage<{ action?: string; parameters: Record<string, unknown>; requester: string }>[] = [];
+  const requests: BusMessage<{ id: string; workflow?: string; parameters: Record<string, unknown>; requester: string }>[] = [];
 
   beforeAll(async () => {
     server = await WeirServer.start({ dataDir: 'memory://', packsDir: PACKS, http: { port: 0 }, log: silentLogger });
@@ -55,16 +55,25 @@ describe('an Alertmanager alert through an embedded Weir', () => {
   const post = (body: unknown) =>
     fetch(`${server.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-  it('turns a firing HostDown alert into a request for the rule’s action', async () => {
+  it('turns a firing HostDown alert into a request that runs the rule’s workflow to success', async () => {
     const response = await post(notification([{ alertname: 'HostDown', instance: 'edge-017.ams' }]));
     expect(response.status).toBe(202);
     await eventually(() => requests.length, (n) => n >= 1);
     expect(requests).toHaveLength(1);
     expect(requests[0]?.data).toMatchObject({
-      action: 'core.echo',
+      workflow: 'alertmanager.host_down',
       requester: 'rule:alertmanager.host_down_echo',
       parameters: { message: 'host edge-017.ams is down (alert fp-edge-017.ams)' },
     });
+    // The execution takes the request's id: a redelivered request cannot start a second run.
+    const executionId = requests[0]?.data.id as ExecutionId;
+    const execution = await eventually(
+      () => server.engine.get(executionId).catch(() => undefined),
+      (e) => e?.status === 'succeeded',
+    );
+    expect(execution).toMatchObject({ status: 'succeeded', output: { message: 'host edge-017.ams is down (alert fp-edge-017.ams)' } });
+    const attempts = await server.engine.attempts(executionId);
+    expect(attempts.map((a) => [a.task, a.status])).toEqual([['report', 'succeeded']]);
   });
 
   it('folds the same alert re-sent within the dedup window into the first request', async () => {

@@ -29,6 +29,11 @@ export interface RunRequest {
   input?: Record<string, unknown>;
   requestedBy: string;
   traceId?: TraceId;
+  /**
+   * The execution's id, when the caller derives it from something delivered at least once (a
+   * request id): running the same id again starts nothing and returns it.
+   */
+  id?: ExecutionId;
 }
 
 /** An execution and its sub-workflow executions, recursively. */
@@ -96,9 +101,9 @@ export class WorkflowEngine {
     if (!resolved) throw new WorkflowNotFoundError(request.workflow);
     const { value: input, errors } = compileParameters(resolved.definition.input).apply(request.input ?? {});
     if (errors.length > 0) throw new WorkflowInputError(request.workflow, errors);
-    const id = newId<'ExecutionId'>();
+    const id = request.id ?? newId<'ExecutionId'>();
     const now = this.options.clock.now();
-    await this.executions.insert(this.executions.db, {
+    const inserted = await this.executions.insert(this.executions.db, {
       id,
       workflow: request.workflow,
       pack: resolved.pack,
@@ -111,6 +116,7 @@ export class WorkflowEngine {
       leaseExpiresAt: now + this.options.leaseMs,
       now,
     });
+    if (!inserted) return id;
     await this.#advance(id, () => ({ kind: 'start', input }));
     return id;
   }
