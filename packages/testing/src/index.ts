@@ -7,3 +7,5 @@ export {
   createThrowawayDatabase,
 } from './services.js';
 export type { ThrowawayDatabase } from './services.js';
+export { ALERTMANAGER_BINARY, alertmanagerAvailable, freePort, startAlertmanager } from './alertmanager.js';
+export type { RunningAlertmanager } from './alertmanager.js';
