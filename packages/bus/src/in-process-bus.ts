@@ -8,6 +8,7 @@ import type {
   Logger,
   MessageHandler,
   PublishOptions,
+  SubscribeOptions,
   Subscription,
 } from '@weir/core';
 import { compileConsumerOptions, type CompiledConsumerOptions } from './consumer-options.js';
@@ -53,7 +54,11 @@ export class InProcessBus implements Bus {
     this.broker.publish({ subject, body: encodeBody(subject, data), headers: options.headers ?? {}, msgId: options.msgId });
   }
 
-  async subscribe<T = unknown>(subject: string, handler: MessageHandler<T>): Promise<Subscription> {
+  /**
+   * `options.onUndecodable` is accepted for the port's sake but never called: every body on this bus
+   * went through `publish`, which encodes JSON, so there is no foreign publisher to send anything else.
+   */
+  async subscribe<T = unknown>(subject: string, handler: MessageHandler<T>, _options: SubscribeOptions = {}): Promise<Subscription> {
     this.assertOpen();
     assertSubscribable(subject);
     const subscription = new InProcessSubscription(this.log, (message) => handler(message as BusMessage<T>));

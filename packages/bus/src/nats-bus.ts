@@ -9,7 +9,9 @@ import {
   type MessageHandler,
   type PublishOptions,
   type StreamName,
+  type SubscribeOptions,
   type Subscription,
+  type UndecodableMessage,
 } from '@weir/core';
 import {
   connect,
@@ -41,7 +43,8 @@ const decoder = new TextDecoder();
  *
  * - `publish` stores into Weir's streams and resolves on JetStream's ack; `msgId` becomes
  *   `Nats-Msg-Id`, de-duplicated within the stream's duplicate window.
- * - `subscribe` is core NATS: every subscriber sees every message, stream subjects included.
+ * - `subscribe` is core NATS: every subscriber sees every message, stream subjects included. A
+ *   foreign publisher's non-JSON body goes to `onUndecodable` (or is skipped with a warning).
  * - `consume` is a durable pull consumer with explicit acks shared by every member of the same
  *   name; the client (not JetStream's max_deliver) decides when a message becomes a dead letter.
  */
@@ -127,10 +130,16 @@ export class NatsBus implements Bus {
     }
   }
 
-  async subscribe<T = unknown>(subject: string, handler: MessageHandler<T>): Promise<Subscription> {
+  async subscribe<T = unknown>(subject: string, handler: MessageHandler<T>, options: SubscribeOptions = {}): Promise<Subscription> {
     this.assertOpen();
     assertSubscribable(subject);
-    const subscription = new NatsBusSubscription(subject, this.namespace, this.log, (message) => handler(message as BusMessage<T>));
+    const subscription = new NatsBusSubscription({
+      pattern: subject,
+      namespace: this.namespace,
+      log: this.log,
+      handler: (message) => handler(message as BusMessage<T>),
+      onUndecodable: options.onUndecodable,
+    });
     subscription.attach(this.nc.subscribe(this.namespace.toWire(subject), { callback: (error, msg) => subscription.receive(error, msg) }));
     subscription.onClose = () => this.subscriptions.delete(subscription);
     this.subscriptions.add(subscription);
@@ -210,18 +219,33 @@ export class NatsBus implements Bus {
   }
 }
 
+/** What a `NatsBusSubscription` is built from. */
+interface NatsBusSubscriptionParts {
+  pattern: string;
+  namespace: NatsNamespace;
+  log: Logger;
+  handler: (message: BusMessage) => void | Promise<void>;
+  onUndecodable: ((message: UndecodableMessage) => void | Promise<void>) | undefined;
+}
+
 /** A core NATS subscription that waits for its handlers when unsubscribed. */
 class NatsBusSubscription implements Subscription {
   onClose: () => void = () => {};
   private sub: NatsSubscription | undefined;
   private readonly running = new Set<Promise<void>>();
+  private readonly pattern: string;
+  private readonly namespace: NatsNamespace;
+  private readonly log: Logger;
+  private readonly handler: NatsBusSubscriptionParts['handler'];
+  private readonly onUndecodable: NatsBusSubscriptionParts['onUndecodable'];
 
-  constructor(
-    private readonly pattern: string,
-    private readonly namespace: NatsNamespace,
-    private readonly log: Logger,
-    private readonly handler: (message: BusMessage) => void | Promise<void>,
-  ) {}
+  constructor(parts: NatsBusSubscriptionParts) {
+    this.pattern = parts.pattern;
+    this.namespace = parts.namespace;
+    this.log = parts.log;
+    this.handler = parts.handler;
+    this.onUndecodable = parts.onUndecodable;
+  }
 
   attach(sub: NatsSubscription): void {
     this.sub = sub;
@@ -235,13 +259,23 @@ class NatsBusSubscription implements Subscription {
     }
     const subject = this.namespace.fromWire(msg.subject);
     const decoded = decodeBody(decoder.decode(msg.data));
+    const { headers, msgId } = fromNatsHeaders(msg.headers);
     if (!decoded.ok) {
-      this.log.warn({ subject, reason: decoded.reason }, 'undecodable message skipped');
+      const onUndecodable = this.onUndecodable;
+      if (!onUndecodable) {
+        this.log.warn({ subject, reason: decoded.reason }, 'undecodable message skipped');
+        return;
+      }
+      this.track(subject, () => onUndecodable({ subject, text: decoded.raw, headers, msgId }));
       return;
     }
-    const { headers, msgId } = fromNatsHeaders(msg.headers);
+    this.track(subject, () => this.handler({ subject, data: decoded.data, headers, msgId }));
+  }
+
+  /** Runs subscriber code off the receive stack, logging its failure; `unsubscribe` waits for it. */
+  private track(subject: string, work: () => void | Promise<void>): void {
     const run = Promise.resolve()
-      .then(() => this.handler({ subject, data: decoded.data, headers, msgId }))
+      .then(work)
       .catch((failure: unknown) => {
         this.log.error({ subject, err: failure instanceof Error ? failure.message : String(failure) }, 'subscriber failed');
       })

@@ -1,5 +1,5 @@
-import { connect, RetentionPolicy, StorageType, nanos } from 'nats';
-import { Subjects, UnreachableError, type DeadLetterSink } from '@weir/core';
+import { connect, headers as natsHeaders, RetentionPolicy, StorageType, nanos } from 'nats';
+import { Subjects, UnreachableError, type DeadLetterSink, type UndecodableMessage } from '@weir/core';
 import { NatsBus } from '@weir/bus';
 import { serviceAvailable, TEST_NATS_URL } from '@weir/testing';
 import { deleteStreams, uid, waitFor } from './bus-harness.js';
@@ -119,6 +119,30 @@ const natsUp = await serviceAvailable('nats');
       expect(seenB).toEqual([{ from: 'b' }]);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('hands a foreign non-JSON message to onUndecodable, with its text, headers and msgId, and JSON to the handler', async () => {
+    const namespace = newNamespace();
+    const bus = await NatsBus.connect({ url: TEST_NATS_URL, deadLetters, namespace, storage: 'memory' });
+    const nc = await connect({ servers: TEST_NATS_URL });
+    try {
+      const subject = `ext.deploys.${uid()}`;
+      const decoded: unknown[] = [];
+      const undecodable: UndecodableMessage[] = [];
+      await bus.subscribe(`${subject}.>`, (m) => void decoded.push(m.data), { onUndecodable: (raw) => void undecodable.push(raw) });
+      const h = natsHeaders();
+      h.set('source', 'legacy-deployer');
+      h.set('Nats-Msg-Id', 'm-1');
+      nc.publish(`${namespace}.${subject}.api`, 'service=api version=9', { headers: h });
+      nc.publish(`${namespace}.${subject}.api`, JSON.stringify({ service: 'api' }));
+      await nc.flush();
+      await waitFor('both messages', () => undecodable.length === 1 && decoded.length === 1);
+      expect(undecodable).toEqual([{ subject: `${subject}.api`, text: 'service=api version=9', headers: { source: 'legacy-deployer' }, msgId: 'm-1' }]);
+      expect(decoded).toEqual([{ service: 'api' }]);
+    } finally {
+      await nc.close();
+      await bus.close();
     }
   });
 });

@@ -2,11 +2,12 @@ import { WeirError } from '@weir/core';
 import type { CliContext, Command } from './cli-context.js';
 import { migrate } from './commands/migrate.js';
 import { packLint } from './commands/pack-lint.js';
+import { ruleTest } from './commands/rule-test.js';
 import { serve } from './commands/serve.js';
 import { up } from './commands/up.js';
 
 /** Every subcommand; multi-word names (`pack lint`) match the leading arguments. */
-export const COMMANDS: Command[] = [up, serve, migrate, packLint];
+export const COMMANDS: Command[] = [up, serve, migrate, packLint, ruleTest];
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -96,6 +96,26 @@ export interface Subscription {
   unsubscribe(): Promise<void>;
 }
 
+/** A message whose body is not JSON (a foreign publisher on a subscribed subject), as received. */
+export interface UndecodableMessage {
+  subject: string;
+  /** The body as UTF-8 text. */
+  text: string;
+  headers: Record<string, string>;
+  /** The publisher's msgId when it gave one. */
+  msgId: string | undefined;
+}
+
+/** Options of `Bus.subscribe`. */
+export interface SubscribeOptions {
+  /**
+   * Called, instead of the handler, for a message whose body is not JSON, so the subscriber can
+   * record it (a sensor dead-letters it). Failures are logged, like the handler's.
+   * @default undefined: such a message is skipped with a warning
+   */
+  onUndecodable?: (message: UndecodableMessage) => void | Promise<void>;
+}
+
 export interface Consumer {
   /** Stops taking new deliveries and waits for the ones in hand to settle. */
   stop(): Promise<void>;
@@ -104,7 +124,11 @@ export interface Consumer {
 export interface Bus {
   /** Publishes durably: resolves once the bus has stored the message. */
   publish(subject: string, data: unknown, options?: PublishOptions): Promise<void>;
-  subscribe<T = unknown>(subject: string, handler: MessageHandler<T>): Promise<Subscription>;
+  /**
+   * Fan-out: `handler` sees every JSON message on `subject` (`*`, `>` allowed) published after this
+   * resolves. A body that is not JSON goes to `options.onUndecodable`, or is skipped with a warning.
+   */
+  subscribe<T = unknown>(subject: string, handler: MessageHandler<T>, options?: SubscribeOptions): Promise<Subscription>;
   consume<T = unknown>(options: ConsumerOptions, handler: DeliveryHandler<T>): Promise<Consumer>;
   /** Stops every consumer and subscription, waiting for in-hand deliveries. */
   close(): Promise<void>;

@@ -25,6 +25,8 @@ export type {
   ConsumerOptions,
   Consumer,
   Subscription,
+  SubscribeOptions,
+  UndecodableMessage,
   PublishOptions,
   DeadLetter,
   DeadLetterSink,

@@ -27,7 +27,7 @@ export interface SubjectSensorOptions {
  * JSON body as a trigger payload. Every replica subscribes, so a message published once becomes a
  * trigger once per replica *unless* its publisher sets a msgId: that id is reused as the trigger
  * id, so the trigger stream keeps one. Invalid payloads are dead-lettered by the intake; a body
- * that is not JSON is dead-lettered here (see `receiveRaw`).
+ * that is not JSON reaches `receiveRaw` through the bus's `onUndecodable` and is dead-lettered there.
  */
 export class SubjectSensor {
   private readonly definition: SubjectSensorDefinition;
@@ -50,7 +50,10 @@ export class SubjectSensor {
   }
 
   async start(): Promise<void> {
-    this.subscription ??= await this.bus.subscribe<unknown>(this.definition.subject, (message) => this.receive(message));
+    this.subscription ??= await this.bus.subscribe<unknown>(this.definition.subject, (message) => this.receive(message), {
+      // A foreign publisher's non-JSON body: recorded as a dead letter rather than lost.
+      onUndecodable: (raw) => this.receiveRaw(raw),
+    });
   }
 
   async stop(): Promise<void> {

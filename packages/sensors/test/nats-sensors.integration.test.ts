@@ -55,7 +55,7 @@ const natsUp = await serviceAvailable('nats');
     for (const m of metrics) expect(m.get('triggerEmitted', { type: 'core.cron', source: 'timer:every-second' })).toBeGreaterThanOrEqual(ticks.length - 1);
   });
 
-  it('turns JSON messages on a configured subject into triggers, invalid ones into dead letters', async () => {
+  it('turns JSON messages on a configured subject into triggers, invalid and non-JSON ones into dead letters', async () => {
     const subject = `ext.deploys.${randomUUID().slice(0, 8)}`;
     const deadLetters = new MemoryDeadLetters();
     const bus = await openBus();
@@ -73,11 +73,19 @@ const natsUp = await serviceAvailable('nats');
     const nc = await connect({ servers: TEST_NATS_URL });
     nc.publish(`${namespace}.${subject}.api`, JSON.stringify({ service: 'api', version: '9' }));
     nc.publish(`${namespace}.${subject}.api`, JSON.stringify({ service: 'api' }));
+    nc.publish(`${namespace}.${subject}.web`, 'service=web version=3');
     await nc.flush();
     await nc.close();
-    await waitFor('the trigger and the dead letter', () => seen.length === 1 && deadLetters.letters.length === 1);
+    await waitFor('the trigger and both dead letters', () => seen.length === 1 && deadLetters.letters.length === 2);
     expect(seen[0]).toMatchObject({ type: 'testpack.deploy', source: 'subject:deploys', payload: { service: 'api', version: '9' } });
-    expect(deadLetters.letters[0]?.reason).toContain('version: is required');
+    const invalid = deadLetters.letters.find((l) => l.reason.includes('version: is required'));
+    const notJson = deadLetters.letters.find((l) => l.reason.startsWith('body is not JSON'));
+    expect(invalid).toBeDefined();
+    expect(notJson).toMatchObject({
+      subject: `${subject}.web`,
+      consumer: 'subject:deploys',
+      data: { text: 'service=web version=3', triggerType: 'testpack.deploy' },
+    });
     await service.stop();
     await observer.stop();
   });

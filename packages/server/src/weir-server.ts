@@ -159,7 +159,7 @@ export class WeirServer {
         bus: this.bus,
         packs: this.packRegistry,
         clock: options.clock,
-        log: options.log.child({ component: 'engine' }),
+        log: options.log, // binds its own component
       });
       await this.engineInstance.start();
       this.requestRunner = await startRequestRunner({ bus: this.bus, engine: this.engineInstance, log: options.log.child({ component: 'requests' }) });
@@ -170,7 +170,7 @@ export class WeirServer {
         store: this.store,
         packs: this.loadedPacks,
         clock: options.clock,
-        log: options.log.child({ component: 'sensors' }),
+        log: options.log, // binds its own component
         metrics: this.metrics.sensors,
         config: this.sensorsConfig(),
       });
@@ -182,7 +182,7 @@ export class WeirServer {
         bus: this.bus,
         rules: this.loadedPacks,
         clock: options.clock,
-        log: options.log.child({ component: 'rules' }),
+        log: options.log, // binds its own component
       });
       await this.rules.start();
     }
