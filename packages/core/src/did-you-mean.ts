@@ -12,7 +12,8 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   return best;
 }
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance: edits (insert, delete, substitute) turning `a` into `b`. */
+export function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];

@@ -94,3 +94,4 @@ export { schemaFor, schemaDir, schemaId, SCHEMA_KINDS, compileJsonSchema } from 
 export type { SchemaKind, JsonSchema, CompiledJsonSchema } from './schemas.js';
 export { TaskSubjects } from './task.js';
 export type { TaskMessage, TaskResult, TaskOutcome, TaskLogEvent } from './task.js';
+export { didYouMean, editDistance } from './did-you-mean.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { compileJsonSchema, formatDuration, loadPacks, newId, type LoadedPack, type RuleDefinition, type Trigger } from '@weir/core';
+import { compileJsonSchema, editDistance, formatDuration, loadPacks, newId, type LoadedPack, type RuleDefinition, type Trigger } from '@weir/core';
 import { explainRule, RuleIndex, type CriterionExplanation, type RuleExplanation } from '@weir/rules';
 import type { Command } from '../cli-context.js';
 
@@ -159,19 +159,6 @@ function unknownRuleMessage(ref: string, packs: readonly LoadedPack[], packsDir:
   return close.length > 0
     ? `unknown rule ${ref}; did you mean ${close.join(', ')}?`
     : `unknown rule ${ref}; rules in ${packsDir}: ${known.slice(0, 5).join(', ')}${known.length > 5 ? ', …' : ''}`;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 function indent(text: string): string[] {
