@@ -5,9 +5,11 @@ import { packLint } from './commands/pack-lint.js';
 import { ruleTest } from './commands/rule-test.js';
 import { serve } from './commands/serve.js';
 import { up } from './commands/up.js';
+import { run } from './commands/run.js';
+import { executions } from './commands/executions.js';
 
 /** Every subcommand; multi-word names (`pack lint`) match the leading arguments. */
-export const COMMANDS: Command[] = [up, serve, migrate, packLint, ruleTest];
+export const COMMANDS: Command[] = [up, serve, run, executions, migrate, packLint, ruleTest];
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -25,8 +25,16 @@ export interface WeirServerOptions {
   sensors?: Record<string, unknown>;
   /** How long stored triggers are kept. @default 7 days */
   triggerRetentionMs?: number;
-  /** The worker role: which runners it serves and how many tasks each runs at once. @default every built-in runner, 4 */
-  worker?: { runners?: BuiltinRunnerKind[]; concurrency?: number };
+  /**
+   * The worker role: which runners it serves, how many tasks each runs at once, and after how long
+   * a task a dead worker held goes to another worker. @default every built-in runner, 4, 30000 ms
+   */
+  worker?: { runners?: BuiltinRunnerKind[]; concurrency?: number; ackTimeoutMs?: number };
+  /**
+   * The engine role's leases: how long one lasts without renewal (another engine takes an execution
+   * over after it) and how often expired ones are looked for. @default { leaseMs: 30000, recoverEveryMs: 10000 }
+   */
+  engine?: { leaseMs?: number; recoverEveryMs?: number };
   log: Logger;
   /** @default systemClock */
   clock?: Clock;
@@ -41,7 +49,9 @@ export interface CompiledWeirServerOptions {
   busNamespace: string;
   packsDir: string;
   autoMigrate: boolean;
-  worker: { runners: BuiltinRunnerKind[]; concurrency: number };
+  worker: { runners: BuiltinRunnerKind[]; concurrency: number; ackTimeoutMs: number | undefined };
+  /** Unset fields keep the engine's own defaults. */
+  engine: { leaseMs: number | undefined; recoverEveryMs: number | undefined };
   sensors: Record<string, unknown>;
   triggerRetentionMs: number;
   log: Logger;
@@ -59,7 +69,12 @@ export function compileWeirServerOptions(options: WeirServerOptions): CompiledWe
     busNamespace: options.busNamespace ?? '',
     packsDir: options.packsDir ?? './packs',
     autoMigrate: options.autoMigrate ?? options.databaseUrl === undefined,
-    worker: { runners: options.worker?.runners ?? [...BUILTIN_RUNNER_KINDS], concurrency: options.worker?.concurrency ?? 4 },
+    worker: {
+      runners: options.worker?.runners ?? [...BUILTIN_RUNNER_KINDS],
+      concurrency: options.worker?.concurrency ?? 4,
+      ackTimeoutMs: options.worker?.ackTimeoutMs,
+    },
+    engine: { leaseMs: options.engine?.leaseMs, recoverEveryMs: options.engine?.recoverEveryMs },
     sensors: options.sensors ?? {},
     triggerRetentionMs: options.triggerRetentionMs ?? 7 * 24 * 3600 * 1000,
     log: options.log,

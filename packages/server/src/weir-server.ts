@@ -3,6 +3,7 @@ import { ALL_ROLES, type Role } from './roles.js';
 import { UserError, loadPacks, type Bus, type Consumer, type LoadedPack, type Logger } from '@weir/core';
 import { PackRegistry, WorkflowEngine } from '@weir/workflow';
 import { startRequestRunner } from './request-runner.js';
+import { executionsApi } from './executions-api.js';
 import { RulesEngine } from '@weir/rules';
 import { SensorsService, type SensorsConfig } from '@weir/sensors';
 import { Worker, builtinRunners, staticPackResolver } from '@weir/worker';
@@ -128,6 +129,7 @@ export class WeirServer {
       });
       // Webhooks are served by a process that plays both api and sensors.
       if (this.sensors) await http.register(this.sensors.webhookPlugin());
+      if (this.engineInstance) await http.register(executionsApi(this.engineInstance));
       this.http = http;
       await http.listen({ host: options.http.host, port: options.http.port });
     }
@@ -148,6 +150,7 @@ export class WeirServer {
         packs: staticPackResolver(this.loadedPacks),
         runners: builtinRunners(options.worker.runners),
         concurrency: options.worker.concurrency,
+        ackTimeoutMs: options.worker.ackTimeoutMs,
         clock: options.clock,
         log: options.log.child({ component: 'worker' }),
       });
@@ -158,6 +161,8 @@ export class WeirServer {
         store: this.store,
         bus: this.bus,
         packs: this.packRegistry,
+        leaseMs: options.engine.leaseMs,
+        recoverEveryMs: options.engine.recoverEveryMs,
         clock: options.clock,
         log: options.log, // binds its own component
       });

@@ -47,6 +47,15 @@ export interface TaskAttemptRecord {
   finishedAt: number | undefined;
 }
 
+/** A filter over executions for listing. */
+export interface ExecutionQuery {
+  workflow?: string | undefined;
+  status?: ExecutionStatus | undefined;
+  /** @default 50 (at most 500) */
+  limit?: number | undefined;
+  before?: ExecutionId | undefined;
+}
+
 /** What to store when an execution is created. */
 export type NewExecution = Pick<ExecutionRecord, 'id' | 'workflow' | 'pack' | 'definition' | 'input' | 'parent' | 'requestedBy' | 'traceId'> & {
   leaseOwner: string;
@@ -110,6 +119,19 @@ export class ExecutionRepository {
   async get(id: ExecutionId): Promise<ExecutionRecord | undefined> {
     const row = await this.db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toExecution(row);
+  }
+
+  /**
+   * Top-level executions (sub-workflow runs are reached through `children`), newest first;
+   * `before` is the last id of the previous page (ids are time-ordered).
+   */
+  async list(query: ExecutionQuery = {}): Promise<ExecutionRecord[]> {
+    let q = this.db.selectFrom('executions').selectAll().where('parent_execution_id', 'is', null);
+    if (query.workflow) q = q.where('workflow', '=', query.workflow);
+    if (query.status) q = q.where('status', '=', query.status);
+    if (query.before) q = q.where('id', '<', query.before);
+    const rows = await q.orderBy('id', 'desc').limit(Math.min(Math.max(query.limit ?? 50, 1), 500)).execute();
+    return rows.map(toExecution);
   }
 
   /** Direct children (sub-workflow executions), oldest first. */

@@ -13,7 +13,7 @@ import {
 } from '@weir/core';
 import { checkApproval, type ApprovalAnswer } from './approval-check.js';
 import { ApprovalError, ExecutionNotFoundError, WorkflowInputError, WorkflowNotFoundError } from './errors.js';
-import { ExecutionRepository, type ExecutionRecord, type TaskAttemptRecord } from './execution-repository.js';
+import { ExecutionRepository, type ExecutionQuery, type ExecutionRecord, type TaskAttemptRecord } from './execution-repository.js';
 import type { StoredEvent } from './execution-event.js';
 import { applyEvent, initialState, type ExecutionState } from './execution-state.js';
 import { isTerminal } from './execution-status.js';
@@ -125,6 +125,11 @@ export class WorkflowEngine {
     const record = await this.executions.get(id);
     if (!record) throw new ExecutionNotFoundError(id);
     return record;
+  }
+
+  /** Top-level executions, newest first. */
+  list(query?: ExecutionQuery): Promise<ExecutionRecord[]> {
+    return this.executions.list(query);
   }
 
   attempts(id: ExecutionId): Promise<TaskAttemptRecord[]> {

@@ -1,5 +1,5 @@
-import { loadConfig, type WeirConfig } from '@weir/core';
-import { WeirServer, createPinoLogger, type Role } from '@weir/server';
+import { ConfigError, loadConfig, parseDuration, type WeirConfig } from '@weir/core';
+import { WeirServer, createPinoLogger, type Role, type WeirServerOptions } from '@weir/server';
 import type { CliContext } from '../cli-context.js';
 
 /** Reads the configuration (`--config` file or WEIR_CONFIG, plus WEIR_* env), schema-checked. */
@@ -7,21 +7,39 @@ export async function readConfig(file: string | undefined, context: CliContext):
   return loadConfig({ file: file ?? context.env.WEIR_CONFIG, env: context.env });
 }
 
+/** What `runServerProcess` starts: the roles (every one when unset), the configuration, the worker role's settings. */
+export interface ServerProcessOptions {
+  roles: Role[] | undefined;
+  config: WeirConfig;
+  context: CliContext;
+  worker?: WeirServerOptions['worker'];
+}
+
 /**
  * Starts a server with the given roles, prints where it listens, and runs until SIGINT/SIGTERM,
  * then shuts down in order (in-flight HTTP requests and held deliveries settle first).
  */
-export async function runServer(roles: Role[] | undefined, config: WeirConfig, context: CliContext): Promise<number> {
+export function runServer(roles: Role[] | undefined, config: WeirConfig, context: CliContext): Promise<number> {
+  return runServerProcess({ roles, config, context });
+}
+
+/** `runServer` with the worker role's settings (`weir worker`). */
+export async function runServerProcess(options: ServerProcessOptions): Promise<number> {
+  const { roles, config, context } = options;
+  const knobs = readProcessKnobs(context.env);
   const log = createPinoLogger({ level: config.logLevel, pretty: Boolean(context.stdout.isTTY) });
   const server = await WeirServer.start({
     ...(roles ? { roles } : {}),
     http: config.http,
     databaseUrl: config.databaseUrl,
     natsUrl: config.natsUrl,
+    busNamespace: knobs.busNamespace,
     dataDir: config.dataDir,
     packsDir: config.packsDir,
     sensors: config.sensors,
     triggerRetentionMs: config.triggerRetentionMs,
+    worker: { ...options.worker, ackTimeoutMs: knobs.workerAckTimeoutMs },
+    engine: { leaseMs: knobs.engineLeaseMs, recoverEveryMs: knobs.engineRecoverEveryMs },
     log,
   });
   if (server.url) context.stdout.write(`weir listening on ${server.url} (healthz: ${server.url}/healthz)\n`);
@@ -30,4 +48,39 @@ export async function runServer(roles: Role[] | undefined, config: WeirConfig, c
   log.info({ signal }, 'shutdown requested');
   await server.stop();
   return 0;
+}
+
+/**
+ * Operational knobs read from the environment only (not part of the configuration file): the bus
+ * namespace that isolates an installation (or a test) on a shared NATS server, and the timings
+ * that decide how fast work of a dead process moves elsewhere. Empty counts as unset.
+ */
+function readProcessKnobs(env: CliContext['env']): {
+  busNamespace: string | undefined;
+  engineLeaseMs: number | undefined;
+  engineRecoverEveryMs: number | undefined;
+  workerAckTimeoutMs: number | undefined;
+} {
+  const text = (name: string) => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const duration = (name: string) => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    let ms: number;
+    try {
+      ms = parseDuration(value);
+    } catch (error) {
+      throw new ConfigError(name, `must be a duration such as 500ms, 2s or 30s, got ${JSON.stringify(value)}`, { cause: error });
+    }
+    if (ms < 1) throw new ConfigError(name, `must be at least 1ms, got ${JSON.stringify(value)}`);
+    return ms;
+  };
+  return {
+    busNamespace: text('WEIR_BUS_NAMESPACE'),
+    engineLeaseMs: duration('WEIR_ENGINE_LEASE'),
+    engineRecoverEveryMs: duration('WEIR_ENGINE_RECOVER_EVERY'),
+    workerAckTimeoutMs: duration('WEIR_WORKER_ACK_TIMEOUT'),
+  };
 }

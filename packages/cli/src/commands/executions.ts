@@ -1,0 +1,55 @@
+import { parseArgs } from 'node:util';
+import type { Command } from '../cli-context.js';
+import { apiUrl, callApi } from '../api-client.js';
+import { attemptLine, executionLine, type ExecutionView } from '../execution-view.js';
+
+const OPERATIONS = ['cancel', 'pause', 'resume', 'rerun'] as const;
+
+/** `weir executions list|get|cancel|pause|resume|rerun`. */
+export const executions: Command = {
+  name: 'executions',
+  summary: 'list executions, show one with its tasks, or cancel / pause / resume / rerun one',
+  usage:
+    'weir executions list [--workflow W] [--status S] [--limit N]\n       weir executions get <id>\n       weir executions cancel|pause|resume|rerun <id>\n  common: [--url URL] [--json]\n\nexamples:\n  weir executions list --status failed\n  weir executions get 019a…\n  weir executions rerun 019a…   # from the failed task, keeping earlier successes',
+  async run(args, context) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: {
+        url: { type: 'string' },
+        json: { type: 'boolean' },
+        workflow: { type: 'string' },
+        status: { type: 'string' },
+        limit: { type: 'string' },
+      },
+      allowPositionals: true,
+    });
+    const [verb, id] = positionals;
+    const base = apiUrl(values.url, context.env);
+    const print = (value: unknown, text: () => string) => context.stdout.write(values.json ? `${JSON.stringify(value)}\n` : text());
+    if (verb === 'list') {
+      const query = new URLSearchParams();
+      if (values.workflow) query.set('workflow', values.workflow);
+      if (values.status) query.set('status', values.status);
+      if (values.limit) query.set('limit', values.limit);
+      const { executions: rows } = await callApi<{ executions: ExecutionView[] }>(base, 'GET', `/api/v1/executions?${query}`);
+      print(rows, () => (rows.length === 0 ? 'no executions\n' : `${rows.map(executionLine).join('\n')}\n`));
+      return 0;
+    }
+    if (!id || !(verb === 'get' || (OPERATIONS as readonly string[]).includes(verb ?? ''))) {
+      context.stderr.write(`usage: ${this.usage}\n`);
+      return 2;
+    }
+    const execution =
+      verb === 'get'
+        ? await callApi<ExecutionView>(base, 'GET', `/api/v1/executions/${id}`)
+        : await callApi<ExecutionView>(base, 'POST', `/api/v1/executions/${id}/${verb}`);
+    print(execution, () => {
+      const lines = [executionLine(execution)];
+      for (const a of execution.attempts ?? []) lines.push(`  ${attemptLine(a)}`);
+      if (execution.error) lines.push(`  error: ${execution.error.message} [${execution.error.code}]`);
+      if (execution.output !== null && execution.output !== undefined) lines.push(`  output: ${JSON.stringify(execution.output)}`);
+      return `${lines.join('\n')}\n`;
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,93 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '@weir/core';
+import { runCli, type CliContext } from '@weir/cli';
+import { WeirServer } from '@weir/server';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+function capture(): { context: CliContext; out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    context: { env: {}, stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) }, stopSignal: new Promise(() => {}) },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+describe('weir run and weir executions against a running Weir', () => {
+  const packs = mkdtempSync(path.join(os.tmpdir(), 'weir-run-packs-'));
+  let server: WeirServer;
+  let url: string;
+
+  beforeAll(async () => {
+    cpSync(path.join(ROOT, 'packs/core'), path.join(packs, 'core'), { recursive: true });
+    mkdirSync(path.join(packs, 'clitest/workflows'), { recursive: true });
+    writeFileSync(path.join(packs, 'clitest/pack.yaml'), 'name: clitest\nversion: 0.1.0\ndescription: weir run tests\ndependencies: {core: ^0.1.0}\n');
+    writeFileSync(
+      path.join(packs, 'clitest/workflows/greet.yaml'),
+      'name: greet\ninput:\n  who: {type: string, required: true}\n  times: {type: integer, default: 1}\ntasks:\n  say:\n    action: core.shell\n    input:\n      cmd: "echo hello ${{ input.who }} ${{ input.times }}"\noutput:\n  said: ${{ task.say.result.stdout }}\n',
+    );
+    writeFileSync(
+      path.join(packs, 'clitest/workflows/broken.yaml'),
+      'name: broken\ntasks:\n  fail_hard:\n    action: core.shell\n    input:\n      cmd: "echo disk gone >&2; exit 3"\n',
+    );
+    server = await WeirServer.start({ dataDir: 'memory://', packsDir: packs, http: { port: 0 }, log: silentLogger });
+    expect(server.packs.errors).toEqual([]);
+    url = server.url ?? '';
+  }, 60000);
+
+  afterAll(async () => {
+    await server.stop();
+    rmSync(packs, { recursive: true, force: true });
+  });
+
+  it('runs a workflow, follows it task by task and exits 0 when it succeeds', async () => {
+    const { context, out } = capture();
+    const code = await runCli(['run', 'clitest.greet', 'who=ops', 'times=2', '--url', url], context);
+    expect(code).toBe(0);
+    expect(out()).toMatch(/^execution \S+ of clitest\.greet\n/);
+    expect(out()).toMatch(/✓ say \(shell\) succeeded/);
+    expect(out()).toMatch(/\nsucceeded in [\d.]+s\n/);
+    expect(out()).toContain('hello ops 2');
+  });
+
+  it('exits 1 and shows the failing task and its error when the run fails', async () => {
+    const { context, out } = capture();
+    expect(await runCli(['run', 'clitest.broken', '--url', url], context)).toBe(1);
+    expect(out()).toMatch(/✗ fail_hard \(shell\) failed/);
+    expect(out()).toMatch(/\nfailed/);
+  });
+
+  it('refuses a missing input with the parameter named, and an unknown workflow', async () => {
+    const missing = capture();
+    expect(await runCli(['run', 'clitest.greet', '--url', url], missing.context)).toBe(1);
+    expect(missing.err()).toMatch(/who.*WORKFLOW_INPUT_INVALID/);
+    const unknown = capture();
+    expect(await runCli(['run', 'clitest.nope', '--url', url], unknown.context)).toBe(1);
+    expect(unknown.err()).toContain('WORKFLOW_NOT_FOUND');
+  });
+
+  it('lists executions, shows one with its tasks, and refuses to cancel a finished one', async () => {
+    const list = capture();
+    expect(await runCli(['executions', 'list', '--workflow', 'clitest.greet', '--json', '--url', url], list.context)).toBe(0);
+    const rows = JSON.parse(list.out()) as Array<{ id: string; status: string }>;
+    expect(rows.length).toBeGreaterThan(0);
+    const id = rows[0]?.id ?? '';
+    const get = capture();
+    expect(await runCli(['executions', 'get', id, '--url', url], get.context)).toBe(0);
+    expect(get.out()).toContain('✓ say (shell) succeeded');
+    const cancel = capture();
+    expect(await runCli(['executions', 'cancel', id, '--url', url], cancel.context)).toBe(1);
+    expect(cancel.err()).toContain('HTTP 409');
+  });
+
+  it('says in one line when no Weir answers', async () => {
+    const { context, err } = capture();
+    expect(await runCli(['run', 'clitest.greet', 'who=x', '--url', 'http://127.0.0.1:1'], context)).toBe(1);
+    expect(err()).toMatch(/cannot reach the Weir API at http:\/\/127\.0\.0\.1:1/);
+  });
+});

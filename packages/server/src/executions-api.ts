@@ -1,0 +1,129 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ExecutionId } from '@weir/core';
+import type { ExecutionStatus, WorkflowEngine } from '@weir/workflow';
+import { httpAnswerFor } from './http-errors.js';
+
+interface IdParams {
+  id: string;
+}
+
+const runBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['workflow'],
+  properties: {
+    workflow: { type: 'string', pattern: '^[a-z0-9_-]+\\.[a-z0-9_.-]+$' },
+    input: { type: 'object' },
+    requested_by: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+const approvalBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['user', 'decision'],
+  properties: {
+    user: { type: 'string', minLength: 1 },
+    roles: { type: 'array', items: { type: 'string' } },
+    decision: { enum: ['approve', 'reject'] },
+    answer: { type: 'object' },
+  },
+} as const;
+
+/**
+ * Executions over HTTP (`/api/v1/executions`): start, list, get with task attempts, the
+ * sub-workflow tree, cancel / pause / resume / rerun, and approval answers. Served by a process
+ * that plays both the api and engine roles. Authentication and RBAC come with the API issue.
+ */
+export function executionsApi(engine: WorkflowEngine) {
+  return async function routes(app: FastifyInstance): Promise<void> {
+    const fail = (reply: FastifyReply, error: unknown) => {
+      const { status, body } = httpAnswerFor(error);
+      return reply.status(status).send(body);
+    };
+
+    app.post<{ Body: { workflow: string; input?: Record<string, unknown>; requested_by?: string } }>(
+      '/api/v1/executions',
+      { schema: { body: runBody } },
+      async (request, reply) => {
+        try {
+          const id = await engine.run({
+            workflow: request.body.workflow,
+            input: request.body.input ?? {},
+            requestedBy: request.body.requested_by ?? `api:${request.ip}`,
+          });
+          return reply.status(201).send(await engine.get(id));
+        } catch (error) {
+          return fail(reply, error);
+        }
+      },
+    );
+
+    app.get<{ Querystring: { workflow?: string; status?: ExecutionStatus; limit?: number; before?: string } }>(
+      '/api/v1/executions',
+      {
+        schema: {
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              workflow: { type: 'string' },
+              status: { enum: ['requested', 'scheduled', 'running', 'paused', 'awaiting_approval', 'succeeded', 'failed', 'canceled', 'timed_out'] },
+              limit: { type: 'integer', minimum: 1, maximum: 500 },
+              before: { type: 'string' },
+            },
+          },
+        },
+      },
+      async (request) => {
+        const { before, ...rest } = request.query;
+        const executions = await engine.list({ ...rest, before: before as ExecutionId | undefined });
+        return { executions: executions.map(({ definition: _definition, ...summary }) => summary) };
+      },
+    );
+
+    app.get<{ Params: IdParams }>('/api/v1/executions/:id', async (request, reply) => {
+      try {
+        const id = request.params.id as ExecutionId;
+        const [execution, attempts] = await Promise.all([engine.get(id), engine.attempts(id)]);
+        return { ...execution, attempts };
+      } catch (error) {
+        return fail(reply, error);
+      }
+    });
+
+    app.get<{ Params: IdParams }>('/api/v1/executions/:id/tree', async (request, reply) => {
+      try {
+        return await engine.tree(request.params.id as ExecutionId);
+      } catch (error) {
+        return fail(reply, error);
+      }
+    });
+
+    for (const operation of ['cancel', 'pause', 'resume', 'rerun'] as const) {
+      app.post<{ Params: IdParams }>(`/api/v1/executions/:id/${operation}`, async (request, reply) => {
+        try {
+          const id = request.params.id as ExecutionId;
+          await engine[operation](id);
+          return await engine.get(id);
+        } catch (error) {
+          return fail(reply, error);
+        }
+      });
+    }
+
+    app.post<{ Params: IdParams & { task: string }; Body: { user: string; roles?: string[]; decision: 'approve' | 'reject'; answer?: Record<string, unknown> } }>(
+      '/api/v1/executions/:id/approvals/:task',
+      { schema: { body: approvalBody } },
+      async (request, reply) => {
+        try {
+          const id = request.params.id as ExecutionId;
+          await engine.answerApproval(id, request.params.task, request.body);
+          return await engine.get(id);
+        } catch (error) {
+          return fail(reply, error);
+        }
+      },
+    );
+  };
+}

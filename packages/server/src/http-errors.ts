@@ -1,0 +1,26 @@
+import { WeirError } from '@weir/core';
+
+const NOT_FOUND = new Set(['NOT_FOUND', 'EXECUTION_NOT_FOUND', 'WORKFLOW_NOT_FOUND']);
+const CONFLICT = new Set(['EXECUTION_TRANSITION_INVALID', 'EXECUTION_OPERATION_REFUSED', 'APPROVAL_NOT_PENDING']);
+const FORBIDDEN = new Set(['APPROVAL_REFUSED']);
+
+/**
+ * The one place Weir errors become HTTP answers: 404 unknown resource, 409 invalid state
+ * transition, 403 refused, 400 any other user error, 503 an unreachable dependency, else 500.
+ * The body names the code and, for user errors, the message; never a stack trace.
+ */
+export function httpAnswerFor(error: unknown): { status: number; body: { error: string; code: string } } {
+  if (!(error instanceof WeirError)) return { status: 500, body: { error: 'internal error', code: 'INTERNAL' } };
+  const status = NOT_FOUND.has(error.code)
+    ? 404
+    : CONFLICT.has(error.code)
+      ? 409
+      : FORBIDDEN.has(error.code)
+        ? 403
+        : error.family === 'user'
+          ? 400
+          : error.family === 'operational'
+            ? 503
+            : 500;
+  return { status, body: { error: status === 500 ? 'internal error' : error.message, code: error.code } };
+}
