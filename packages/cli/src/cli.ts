@@ -7,9 +7,10 @@ import { serve } from './commands/serve.js';
 import { up } from './commands/up.js';
 import { run } from './commands/run.js';
 import { executions } from './commands/executions.js';
+import { approve } from './commands/approve.js';
 
 /** Every subcommand; multi-word names (`pack lint`) match the leading arguments. */
-export const COMMANDS: Command[] = [up, serve, run, executions, migrate, packLint, ruleTest];
+export const COMMANDS: Command[] = [up, serve, run, executions, approve, migrate, packLint, ruleTest];
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -35,6 +35,28 @@ describe('weir run and weir executions against a running Weir', () => {
       path.join(packs, 'clitest/workflows/broken.yaml'),
       'name: broken\ntasks:\n  fail_hard:\n    action: core.shell\n    input:\n      cmd: "echo disk gone >&2; exit 3"\n',
     );
+    writeFileSync(
+      path.join(packs, 'clitest/workflows/gated.yaml'),
+      [
+        'name: gated',
+        'tasks:',
+        '  ask:',
+        '    approval:',
+        '      message: Reboot web-1.ams?',
+        '      users: [alice]',
+        '      parameters:',
+        '        ticket: {type: string, required: true}',
+        '      ttl: 1h',
+        '    next:',
+        '      - when: "${{ succeeded() }}"',
+        '        do: act',
+        '  act:',
+        '    action: core.echo',
+        '    input: {message: "approved under ${{ task.ask.result.answer.ticket }}"}',
+        'output: "${{ task.act.result.message }}"',
+        '',
+      ].join('\n'),
+    );
     server = await WeirServer.start({ dataDir: 'memory://', packsDir: packs, http: { port: 0 }, log: silentLogger });
     expect(server.packs.errors).toEqual([]);
     url = server.url ?? '';
@@ -83,6 +105,48 @@ describe('weir run and weir executions against a running Weir', () => {
     const cancel = capture();
     expect(await runCli(['executions', 'cancel', id, '--url', url], cancel.context)).toBe(1);
     expect(cancel.err()).toContain('HTTP 409');
+  });
+
+  it('shows a task’s log lines after the run', async () => {
+    const started = capture();
+    expect(await runCli(['run', 'clitest.greet', 'who=logs', '--url', url, '--json'], started.context)).toBe(0);
+    const { id } = JSON.parse(started.out()) as { id: string };
+    let out = '';
+    for (let i = 0; i < 40 && !out.includes('hello logs'); i++) {
+      const logs = capture();
+      expect(await runCli(['executions', 'get', id, '--logs', '--task', 'say', '--url', url], logs.context)).toBe(0);
+      out = logs.out();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(out).toContain('say | hello logs 1');
+  });
+
+  it('waits on an approval, refuses the wrong user, and continues once the right one approves', async () => {
+    const started = capture();
+    expect(await runCli(['run', 'clitest.gated', '--no-follow', '--url', url], started.context)).toBe(0);
+    const id = started.out().trim();
+    let status = '';
+    for (let i = 0; i < 40 && status !== 'awaiting_approval'; i++) {
+      const get = capture();
+      await runCli(['executions', 'get', id, '--json', '--url', url], get.context);
+      status = (JSON.parse(get.out()) as { status: string }).status;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe('awaiting_approval');
+    const mallory = capture();
+    expect(await runCli(['approve', id, 'ask', '--as', 'mallory', 'ticket=CHG-1', '--url', url], mallory.context)).toBe(1);
+    expect(mallory.err()).toContain('APPROVAL_REFUSED');
+    const alice = capture();
+    expect(await runCli(['approve', id, 'ask', '--as', 'alice', 'ticket=CHG-7', '--url', url], alice.context)).toBe(0);
+    let output: unknown;
+    for (let i = 0; i < 40 && output === undefined; i++) {
+      const get = capture();
+      await runCli(['executions', 'get', id, '--json', '--url', url], get.context);
+      const execution = JSON.parse(get.out()) as { status: string; output: unknown };
+      if (execution.status === 'succeeded') output = execution.output;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(output).toBe('approved under CHG-7');
   });
 
   it('says in one line when no Weir answers', async () => {

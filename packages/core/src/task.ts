@@ -52,6 +52,8 @@ export interface TaskLogEvent {
   stream: 'stdout' | 'stderr';
   text: string;
   at: number;
+  /** The line's number within its attempt's log, from 1: with the attempt id, its identity. */
+  seq?: number;
 }
 
 export const TaskSubjects = {

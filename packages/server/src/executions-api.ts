@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ExecutionId } from '@weir/core';
-import type { ExecutionStatus, WorkflowEngine } from '@weir/workflow';
+import type { ExecutionStatus, TaskLogRecorder, WorkflowEngine } from '@weir/workflow';
 import { httpAnswerFor } from './http-errors.js';
 
 interface IdParams {
@@ -31,11 +31,11 @@ const approvalBody = {
 } as const;
 
 /**
- * Executions over HTTP (`/api/v1/executions`): start, list, get with task attempts, the
- * sub-workflow tree, cancel / pause / resume / rerun, and approval answers. Served by a process
+ * Executions over HTTP (`/api/v1/executions`): start, list, get with task attempts, task logs,
+ * the sub-workflow tree, cancel / pause / resume / rerun, and approval answers. Served by a process
  * that plays both the api and engine roles. Authentication and RBAC come with the API issue.
  */
-export function executionsApi(engine: WorkflowEngine) {
+export function executionsApi(engine: WorkflowEngine, taskLogs: TaskLogRecorder) {
   return async function routes(app: FastifyInstance): Promise<void> {
     const fail = (reply: FastifyReply, error: unknown) => {
       const { status, body } = httpAnswerFor(error);
@@ -91,6 +91,20 @@ export function executionsApi(engine: WorkflowEngine) {
         return fail(reply, error);
       }
     });
+
+    app.get<{ Params: IdParams; Querystring: { task?: string } }>(
+      '/api/v1/executions/:id/logs',
+      { schema: { querystring: { type: 'object', additionalProperties: false, properties: { task: { type: 'string' } } } } },
+      async (request, reply) => {
+        try {
+          const id = request.params.id as ExecutionId;
+          await engine.get(id);
+          return { lines: await taskLogs.lines(id, request.query.task) };
+        } catch (error) {
+          return fail(reply, error);
+        }
+      },
+    );
 
     app.get<{ Params: IdParams }>('/api/v1/executions/:id/tree', async (request, reply) => {
       try {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ALL_ROLES, type Role } from './roles.js';
 import { UserError, loadPacks, type Bus, type Consumer, type LoadedPack, type Logger } from '@weir/core';
-import { PackRegistry, WorkflowEngine } from '@weir/workflow';
+import { PackRegistry, TaskLogRecorder, WorkflowEngine } from '@weir/workflow';
 import { startRequestRunner } from './request-runner.js';
 import { executionsApi } from './executions-api.js';
 import { RulesEngine } from '@weir/rules';
@@ -36,6 +36,7 @@ export class WeirServer {
   private sensors: SensorsService | undefined;
   private engineInstance: WorkflowEngine | undefined;
   private requestRunner: Consumer | undefined;
+  private taskLogs: TaskLogRecorder | undefined;
   private readonly packRegistry = new PackRegistry();
   private worker: Worker | undefined;
   private loadedPacks: LoadedPack[] = [];
@@ -129,7 +130,7 @@ export class WeirServer {
       });
       // Webhooks are served by a process that plays both api and sensors.
       if (this.sensors) await http.register(this.sensors.webhookPlugin());
-      if (this.engineInstance) await http.register(executionsApi(this.engineInstance));
+      if (this.engineInstance && this.taskLogs) await http.register(executionsApi(this.engineInstance, this.taskLogs));
       this.http = http;
       await http.listen({ host: options.http.host, port: options.http.port });
     }
@@ -167,6 +168,8 @@ export class WeirServer {
         log: options.log, // binds its own component
       });
       await this.engineInstance.start();
+      this.taskLogs = new TaskLogRecorder({ store: this.store, bus: this.bus, log: options.log.child({ component: 'task-logs' }) });
+      await this.taskLogs.start();
       this.requestRunner = await startRequestRunner({ bus: this.bus, engine: this.engineInstance, log: options.log.child({ component: 'requests' }) });
     }
     if (options.roles.includes('sensors')) {
@@ -267,6 +270,7 @@ export class WeirServer {
     await this.rules?.stop();
     await this.requestRunner?.stop();
     await this.engineInstance?.stop();
+    await this.taskLogs?.stop();
     await this.worker?.stop();
     await this.busInstance?.close();
     await this.storeInstance?.close();

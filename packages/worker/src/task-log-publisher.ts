@@ -7,16 +7,18 @@ import { TaskSubjects, type Bus, type Logger, type TaskLogEvent } from '@weir/co
 export class TaskLogPublisher {
   private tail: Promise<void> = Promise.resolve();
   private failed = 0;
+  private seq = 0;
 
   constructor(
     private readonly bus: Bus,
     private readonly log: Logger,
   ) {}
 
-  /** Queues an event behind the ones before it. */
+  /** Numbers the event and queues it behind the ones before it; the number makes redelivery harmless. */
   publish(event: TaskLogEvent): void {
+    const numbered = { ...event, seq: ++this.seq };
     this.tail = this.tail.then(() =>
-      this.bus.publish(TaskSubjects.log, event).catch((error: unknown) => {
+      this.bus.publish(TaskSubjects.log, numbered, { msgId: `${numbered.attemptId}:log:${numbered.seq}` }).catch((error: unknown) => {
         if (this.failed++ === 0) this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'task log event not published');
       }),
     );

@@ -34,3 +34,5 @@ export {
   EventLogError,
 } from './errors.js';
 export type { WorkflowErrorCode } from './errors.js';
+export { TaskLogRecorder } from './task-log-recorder.js';
+export type { TaskLogLine } from './task-log-recorder.js';

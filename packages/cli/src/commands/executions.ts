@@ -10,7 +10,7 @@ export const executions: Command = {
   name: 'executions',
   summary: 'list executions, show one with its tasks, or cancel / pause / resume / rerun one',
   usage:
-    'weir executions list [--workflow W] [--status S] [--limit N]\n       weir executions get <id>\n       weir executions cancel|pause|resume|rerun <id>\n  common: [--url URL] [--json]\n\nexamples:\n  weir executions list --status failed\n  weir executions get 019a…\n  weir executions rerun 019a…   # from the failed task, keeping earlier successes',
+    'weir executions list [--workflow W] [--status S] [--limit N]\n       weir executions get <id> [--logs [--task T]]\n       weir executions cancel|pause|resume|rerun <id>\n  common: [--url URL] [--json]\n\nexamples:\n  weir executions list --status failed\n  weir executions get 019a…\n  weir executions rerun 019a…   # from the failed task, keeping earlier successes',
   async run(args, context) {
     const { values, positionals } = parseArgs({
       args,
@@ -20,6 +20,8 @@ export const executions: Command = {
         workflow: { type: 'string' },
         status: { type: 'string' },
         limit: { type: 'string' },
+        logs: { type: 'boolean' },
+        task: { type: 'string' },
       },
       allowPositionals: true,
     });
@@ -43,6 +45,12 @@ export const executions: Command = {
       verb === 'get'
         ? await callApi<ExecutionView>(base, 'GET', `/api/v1/executions/${id}`)
         : await callApi<ExecutionView>(base, 'POST', `/api/v1/executions/${id}/${verb}`);
+    if (verb === 'get' && values.logs) {
+      const query = values.task ? `?task=${encodeURIComponent(values.task)}` : '';
+      const { lines } = await callApi<{ lines: Array<{ task: string; stream: string; text: string }> }>(base, 'GET', `/api/v1/executions/${id}/logs${query}`);
+      print(lines, () => (lines.length === 0 ? 'no log lines\n' : `${lines.map((l) => `${l.task} ${l.stream === 'stderr' ? '!' : '|'} ${l.text}`).join('\n')}\n`));
+      return 0;
+    }
     print(execution, () => {
       const lines = [executionLine(execution)];
       for (const a of execution.attempts ?? []) lines.push(`  ${attemptLine(a)}`);
