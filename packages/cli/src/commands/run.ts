@@ -12,6 +12,7 @@ export async function followExecution(base: string, id: string, context: CliCont
   for (;;) {
     const execution = await callApi<ExecutionView>(base, 'GET', `/api/v1/executions/${id}`);
     const attempts = execution.attempts ?? [];
+    if (context.stdout.isTTY) context.stdout.write('\r\x1b[2K');
     const itemsOf = new Map<string, Set<number>>();
     for (const a of attempts) itemsOf.set(a.task, (itemsOf.get(a.task) ?? new Set()).add(a.item));
     for (const a of attempts) {
@@ -21,6 +22,14 @@ export async function followExecution(base: string, id: string, context: CliCont
         if (printed.size < 50 || a.status !== 'succeeded') context.stdout.write(`  ${line}\n`);
         printed.set(a.attemptId, a.status);
       }
+    }
+    if (context.stdout.isTTY) {
+      // A progress line rewritten in place: with-items runs have too many attempts to list.
+      const count = (status: string) => attempts.filter((a) => a.status === status).length;
+      const line = FINISHED.has(execution.status)
+        ? ''
+        : `  ${execution.status}: ${count('succeeded')} done, ${count('running')} running, ${attempts.length - count('succeeded') - count('running')} failed`;
+      context.stdout.write(line);
     }
     if (FINISHED.has(execution.status)) return execution;
     await new Promise((r) => setTimeout(r, intervalMs));
