@@ -10,6 +10,11 @@ import { UserError, type SourceLocation, type WeirErrorOptions } from './errors.
  * - `PACK_REFERENCE`: a reference to an action, workflow, trigger type, task or file that does not exist.
  * - `PACK_DUPLICATE`: two items (or two packs) share a name.
  * - `PACK_DEPENDENCY`: a declared dependency is missing, at the wrong version, or has errors itself.
+ * - `PACK_UNREACHABLE`: a workflow task that no path from the workflow's start tasks leads to.
+ * - `PACK_VARIABLE`: an expression names an undefined variable: `input.<name>` the workflow does not
+ *   declare, `task.<name>` of no task, `vars.<name>` that neither `vars:` nor any `publish` sets.
+ * - `PACK_PARAMETER`: a task's `input` does not fit what it calls: a key the action (or sub-workflow)
+ *   does not declare, or a required parameter without default that the task does not give.
  */
 export type PackErrorCode =
   | 'PACK_FILE'
@@ -18,7 +23,10 @@ export type PackErrorCode =
   | 'PACK_EXPRESSION'
   | 'PACK_REFERENCE'
   | 'PACK_DUPLICATE'
-  | 'PACK_DEPENDENCY';
+  | 'PACK_DEPENDENCY'
+  | 'PACK_UNREACHABLE'
+  | 'PACK_VARIABLE'
+  | 'PACK_PARAMETER';
 
 /**
  * One mistake in a pack, located: `file` as the loader was given it (pack dir + relative path),

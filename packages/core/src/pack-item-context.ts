@@ -4,6 +4,7 @@ import type { SourceLocation } from './errors.js';
 import type { CompiledExpression } from './expression.js';
 import { PackError, type PackErrorCode } from './pack-errors.js';
 import type { PathSegment } from './source-locator.js';
+import type { TaskCall } from './task-input-check.js';
 import type { YamlSource } from './yaml-source.js';
 
 /** Kinds of item a reference can name. Actions and workflows share one namespace: both are runnable. */
@@ -17,6 +18,8 @@ export interface PackReference {
   /** The pack the reference is written in. */
   from: string;
   location: SourceLocation;
+  /** A workflow task's call: its input, checked against the callee's parameters once resolved. */
+  call?: TaskCall;
 }
 
 /** Fields every pack item has. */
@@ -56,10 +59,12 @@ export class PackItemContext {
     return ref.includes('.') ? ref : `${this.pack}.${ref}`;
   }
 
-  /** Records a reference at `path` and returns it qualified. */
-  reference(kind: RefKind, ref: string, path: readonly PathSegment[]): string {
+  /** Records a reference at `path` (with the input a task passes, `call`) and returns it qualified. */
+  reference(kind: RefKind, ref: string, path: readonly PathSegment[], options: { call?: TaskCall } = {}): string {
     const qualified = this.qualify(ref);
-    this.refs.push({ kind, ref: qualified, from: this.pack, location: this.source.locate(path) });
+    const reference: PackReference = { kind, ref: qualified, from: this.pack, location: this.source.locate(path) };
+    if (options.call) reference.call = options.call;
+    this.refs.push(reference);
     return qualified;
   }
 

@@ -86,7 +86,7 @@ export async function loadPacks(rootDir: string, options: { known?: KnownRefs } 
 }
 
 function resolve(draft: PackDraft, index: RefIndex): PackError[] {
-  return draft.refs.map((ref) => index.check(ref)).filter((e): e is PackError => e !== undefined);
+  return draft.refs.flatMap((ref) => index.checkAll(ref));
 }
 
 /** Declared dependencies: present (when `requireAll`) and at an accepted version. */

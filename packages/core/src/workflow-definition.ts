@@ -3,6 +3,8 @@ import type { CompiledExpression } from './expression.js';
 import { checkParameterDefaults, normalizeParameters, type ParameterMap } from './parameters.js';
 import type { DefinitionBase, PackItemContext } from './pack-item-context.js';
 import type { PathSegment } from './source-locator.js';
+import { taskCall } from './task-input-check.js';
+import { checkWorkflow } from './workflow-checks.js';
 
 /** `do` targets handled by the engine itself rather than naming a task. */
 export const ENGINE_COMMANDS = ['fail', 'succeed', 'noop'] as const;
@@ -67,7 +69,10 @@ export interface ApprovalDefinition {
 
 type Raw = Record<string, unknown>;
 
-/** Builds a workflow from its schema-valid YAML: compiles expressions, checks `do` targets and references. */
+/**
+ * Builds a workflow from its schema-valid YAML: compiles expressions, checks `do` targets, reachability
+ * and variables (`checkWorkflow`), and records references with the input each task passes.
+ */
 export function buildWorkflow(raw: Raw & { name: string; description?: string }, ctx: PackItemContext): WorkflowDefinition {
   const input = normalizeParameters(raw.input);
   for (const problem of checkParameterDefaults(input)) ctx.fail('PACK_SCHEMA', problem.message, ['input', problem.name, 'default']);
@@ -97,7 +102,7 @@ export function buildWorkflow(raw: Raw & { name: string; description?: string },
     ctx.fail('PACK_SCHEMA', 'every task is the target of a transition: no task to start from', ['tasks'], { atKey: true });
   }
   const impact = raw.impact as Raw | undefined;
-  return {
+  const workflow: WorkflowDefinition = {
     kind: 'workflow',
     ...ctx.base(raw),
     input,
@@ -113,6 +118,8 @@ export function buildWorkflow(raw: Raw & { name: string; description?: string },
     output: raw.output === undefined ? undefined : ctx.compile(raw.output, ['output']),
     start,
   };
+  checkWorkflow(raw, workflow, ctx);
+  return workflow;
 }
 
 function buildTask(name: string, raw: Raw, ctx: PackItemContext, path: PathSegment[]): WorkflowTask {
@@ -130,8 +137,12 @@ function buildTask(name: string, raw: Raw, ctx: PackItemContext, path: PathSegme
   return {
     name,
     description: (raw.description as string | undefined) ?? '',
-    action: typeof raw.action === 'string' ? ctx.reference('action', raw.action, [...path, 'action']) : undefined,
-    workflow: typeof raw.workflow === 'string' ? ctx.reference('workflow', raw.workflow, [...path, 'workflow']) : undefined,
+    action: typeof raw.action === 'string'
+      ? ctx.reference('action', raw.action, [...path, 'action'], { call: taskCall({ task: name, raw, kind: 'action', path }, ctx) })
+      : undefined,
+    workflow: typeof raw.workflow === 'string'
+      ? ctx.reference('workflow', raw.workflow, [...path, 'workflow'], { call: taskCall({ task: name, raw, kind: 'workflow', path }, ctx) })
+      : undefined,
     approval: raw.approval === undefined ? undefined : buildApproval(raw.approval as Raw, ctx, [...path, 'approval']),
     input: ctx.compile(raw.input ?? {}, [...path, 'input']),
     next,

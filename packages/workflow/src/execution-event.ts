@@ -18,6 +18,8 @@ export type ExecutionEvent =
   | { type: 'execution.started'; input: Record<string, unknown>; vars: Record<string, unknown> }
   | { type: 'execution.status'; from: ExecutionStatus; to: ExecutionStatus; reason?: string | undefined }
   | { type: 'task.arrived'; task: string; from: string }
+  /** Every inbound branch of a join task has arrived: the next arrival begins a new wave. */
+  | { type: 'task.wave_closed'; task: string }
   | { type: 'task.started'; task: string; run: number; items: unknown[] | null }
   | {
       type: 'attempt.dispatched';

@@ -46,6 +46,8 @@ export interface ExecutionState {
   tasks: Readonly<Record<string, TaskRun>>;
   /** Distinct tasks whose transitions reached a task not yet started (for `join`). */
   arrivals: Readonly<Record<string, readonly string[]>>;
+  /** Join tasks already started by the current wave of arrivals: late branches of it start nothing. */
+  joined: Readonly<Record<string, boolean>>;
   /** How many times each task has started, resets included: keeps attempt ids unique across re-runs. */
   runs: Readonly<Record<string, number>>;
   output: unknown;
@@ -54,7 +56,7 @@ export interface ExecutionState {
 
 /** The state before the first event. */
 export function initialState(id: ExecutionId): ExecutionState {
-  return { id, status: 'requested', seq: 0, input: {}, vars: {}, tasks: {}, arrivals: {}, runs: {}, output: null, error: null };
+  return { id, status: 'requested', seq: 0, input: {}, vars: {}, tasks: {}, arrivals: {}, joined: {}, runs: {}, output: null, error: null };
 }
 
 const NEW_UNIT: UnitRun = {
@@ -99,8 +101,14 @@ export function applyEvent(state: ExecutionState, event: ExecutionEvent): Execut
         result: null,
         error: null,
       };
-      const { [event.task]: _reached, ...arrivals } = state.arrivals;
-      return { ...state, tasks: { ...state.tasks, [event.task]: run }, arrivals, runs: { ...state.runs, [event.task]: event.run } };
+      // A join task keeps its wave's arrivals until every inbound branch has arrived (task.wave_closed).
+      const joined = state.arrivals[event.task] ? { ...state.joined, [event.task]: true } : state.joined;
+      return { ...state, tasks: { ...state.tasks, [event.task]: run }, joined, runs: { ...state.runs, [event.task]: event.run } };
+    }
+    case 'task.wave_closed': {
+      const { [event.task]: _arrived, ...arrivals } = state.arrivals;
+      const { [event.task]: _joined, ...joined } = state.joined;
+      return { ...state, arrivals, joined };
     }
     case 'attempt.dispatched':
       return updateUnit(state, event.task, event.item, (unit, task) => {

@@ -13,15 +13,18 @@ export function arrive(b: StepBuilder, task: string, from: string): void {
   const definition = b.ctx.workflow.tasks[task];
   if (!definition) return;
   const current = b.state.tasks[task];
-  if (current?.status === 'running') return;
   if (definition.join === undefined) {
-    startTask(b, task);
+    if (current?.status !== 'running') startTask(b, task);
     return;
   }
+  // Arrivals count per wave: `join: N` starts the task once, on the N-th branch of the wave; the
+  // wave's later branches are recorded (even while the task runs) and start nothing.
   b.emit({ type: 'task.arrived', task, from });
   const arrived = b.state.arrivals[task]?.length ?? 0;
-  const needed = definition.join === 'all' ? inbound(b, task) : definition.join;
-  if (arrived >= needed) startTask(b, task);
+  const sources = inbound(b, task);
+  const needed = definition.join === 'all' ? sources : Math.min(definition.join, sources);
+  if (!b.state.joined[task] && current?.status !== 'running' && arrived >= needed) startTask(b, task);
+  if ((b.state.arrivals[task]?.length ?? 0) >= sources) b.emit({ type: 'task.wave_closed', task });
 }
 
 /** Starts a task: evaluates `with.items` and dispatches its first units. */

@@ -338,7 +338,16 @@ export class WorkflowEngine {
     const child = await this.executions.get(effect.childId);
     if (!child) return;
     if (child.status === 'requested') {
-      await this.#advance(child.id, () => ({ kind: 'start', input: effect.input })).catch(async (error: unknown) => {
+      // A sub-workflow's input is checked like a top-level run's: defaults filled, bad input refused.
+      const resolved = this.options.packs.workflow(child.workflow, child.pack) ?? this.options.packs.workflow(child.workflow);
+      const applied = resolved ? compileParameters(resolved.definition.input).apply(effect.input) : { value: effect.input, errors: [] };
+      if (applied.errors.length > 0) {
+        const message = new WorkflowInputError(child.workflow, applied.errors).message;
+        await this.#advance(child.id, () => ({ kind: 'cancel', reason: message })).catch(() => {});
+        await this.#reportToParent(child, { status: 'failed', output: null, error: { code: 'WORKFLOW_INPUT_INVALID', message } });
+        return;
+      }
+      await this.#advance(child.id, () => ({ kind: 'start', input: applied.value })).catch(async (error: unknown) => {
         await this.#reportToParent(child, { status: 'failed', output: null, error: { code: 'SUBWORKFLOW_FAILED', message: String(error) } });
       });
     } else if (isTerminal(child.status)) {
