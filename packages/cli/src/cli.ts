@@ -8,9 +8,10 @@ import { up } from './commands/up.js';
 import { run } from './commands/run.js';
 import { executions } from './commands/executions.js';
 import { approve } from './commands/approve.js';
+import { worker } from './commands/worker.js';
 
 /** Every subcommand; multi-word names (`pack lint`) match the leading arguments. */
-export const COMMANDS: Command[] = [up, serve, run, executions, approve, migrate, packLint, ruleTest];
+export const COMMANDS: Command[] = [up, serve, worker, run, executions, approve, migrate, packLint, ruleTest];
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -93,6 +93,11 @@ export class WorkflowEngine {
     this.#timers.clear();
     await this.#consumer?.stop();
     await Promise.allSettled([...this.#chains.values()]);
+    // Hand our executions over now rather than when their leases run out: their timers (retries,
+    // timeouts, approval expiry) are re-armed by the next engine that claims them.
+    await this.executions.releaseLeases(this.options.engineId).catch((error: unknown) => {
+      this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, 'leases not released at stop');
+    });
   }
 
   /** Creates an execution pinned to the workflow's current pack version and starts it. */
