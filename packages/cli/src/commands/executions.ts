@@ -5,12 +5,18 @@ import { attemptLine, executionLine, type ExecutionView } from '../execution-vie
 
 const OPERATIONS = ['cancel', 'pause', 'resume', 'rerun'] as const;
 
+/** An execution and its sub-workflow executions, as the API returns them. */
+interface ExecutionTree {
+  execution: ExecutionView;
+  children: ExecutionTree[];
+}
+
 /** `weir executions list|get|cancel|pause|resume|rerun`. */
 export const executions: Command = {
   name: 'executions',
   summary: 'list executions, show one with its tasks, or cancel / pause / resume / rerun one',
   usage:
-    'weir executions list [--workflow W] [--status S] [--limit N]\n       weir executions get <id> [--logs [--task T]]\n       weir executions cancel|pause|resume|rerun <id>\n  common: [--url URL] [--json]\n\nexamples:\n  weir executions list --status failed\n  weir executions get 019a…\n  weir executions rerun 019a…   # from the failed task, keeping earlier successes',
+    'weir executions list [--workflow W] [--status S] [--limit N]\n       weir executions get <id> [--logs [--task T]]\n       weir executions tree <id>\n       weir executions cancel|pause|resume|rerun <id>\n  common: [--url URL] [--json]\n\nexamples:\n  weir executions list --status failed\n  weir executions get 019a…\n  weir executions rerun 019a…   # from the failed task, keeping earlier successes',
   async run(args, context) {
     const { values, positionals } = parseArgs({
       args,
@@ -35,6 +41,17 @@ export const executions: Command = {
       if (values.limit) query.set('limit', values.limit);
       const { executions: rows } = await callApi<{ executions: ExecutionView[] }>(base, 'GET', `/api/v1/executions?${query}`);
       print(rows, () => (rows.length === 0 ? 'no executions\n' : `${rows.map(executionLine).join('\n')}\n`));
+      return 0;
+    }
+    if (verb === 'tree' && id) {
+      const tree = await callApi<ExecutionTree>(base, 'GET', `/api/v1/executions/${id}/tree`);
+      const lines: string[] = [];
+      const walk = (node: ExecutionTree, depth: number) => {
+        lines.push(`${'  '.repeat(depth)}${executionLine(node.execution)}`);
+        for (const child of node.children) walk(child, depth + 1);
+      };
+      walk(tree, 0);
+      print(tree, () => `${lines.join('\n')}\n`);
       return 0;
     }
     if (!id || !(verb === 'get' || (OPERATIONS as readonly string[]).includes(verb ?? ''))) {
