@@ -7,11 +7,12 @@ import { serve } from './commands/serve.js';
 import { up } from './commands/up.js';
 import { run } from './commands/run.js';
 import { executions } from './commands/executions.js';
+import { fleet } from './commands/fleet.js';
 import { approve } from './commands/approve.js';
 import { worker } from './commands/worker.js';
 
 /** Every subcommand; multi-word names (`pack lint`) match the leading arguments. */
-export const COMMANDS: Command[] = [up, serve, worker, run, executions, approve, migrate, packLint, ruleTest];
+export const COMMANDS: Command[] = [up, serve, worker, run, executions, fleet, approve, migrate, packLint, ruleTest];
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -35,6 +35,12 @@ export interface WeirServerOptions {
    * over after it) and how often expired ones are looked for. @default { leaseMs: 30000, recoverEveryMs: 10000 }
    */
   engine?: { leaseMs?: number; recoverEveryMs?: number };
+  /**
+   * Start with a small simulated fleet (3 sites × 20 servers, seed 1: the same hosts every time)
+   * when the inventory is empty. Never seeds a `databaseUrl` database.
+   * @default true in embedded mode (no databaseUrl, no natsUrl), false otherwise
+   */
+  seedFleet?: boolean;
   log: Logger;
   /** @default systemClock */
   clock?: Clock;
@@ -54,6 +60,8 @@ export interface CompiledWeirServerOptions {
   engine: { leaseMs: number | undefined; recoverEveryMs: number | undefined };
   sensors: Record<string, unknown>;
   triggerRetentionMs: number;
+  /** Only ever true without a databaseUrl. */
+  seedFleet: boolean;
   log: Logger;
   clock: Clock;
 }
@@ -77,6 +85,7 @@ export function compileWeirServerOptions(options: WeirServerOptions): CompiledWe
     engine: { leaseMs: options.engine?.leaseMs, recoverEveryMs: options.engine?.recoverEveryMs },
     sensors: options.sensors ?? {},
     triggerRetentionMs: options.triggerRetentionMs ?? 7 * 24 * 3600 * 1000,
+    seedFleet: options.databaseUrl === undefined && (options.seedFleet ?? options.natsUrl === undefined),
     log: options.log,
     clock: options.clock ?? systemClock,
   };

@@ -4,6 +4,8 @@ import { UserError, loadPacks, type Bus, type Consumer, type LoadedPack, type Lo
 import { PackRegistry, TaskLogRecorder, WorkflowEngine } from '@weir/workflow';
 import { startRequestRunner } from './request-runner.js';
 import { executionsApi } from './executions-api.js';
+import { fleetApi } from './fleet-api.js';
+import { FleetService, SqlInventory, fleetDatabase, generateFleet } from '@weir/fleet';
 import { RulesEngine } from '@weir/rules';
 import { SensorsService, type SensorsConfig } from '@weir/sensors';
 import { Worker, builtinRunners, staticPackResolver } from '@weir/worker';
@@ -42,6 +44,8 @@ export class WeirServer {
   private loadedPacks: LoadedPack[] = [];
   private packSummary: PackLoadSummary = { loaded: [], errors: [] };
   private stopping: Promise<void> | undefined;
+  private inventory: SqlInventory | undefined;
+  private fleetService: FleetService | undefined;
 
   private constructor(options: CompiledWeirServerOptions) {
     this.options = options;
@@ -74,6 +78,12 @@ export class WeirServer {
   get engine(): WorkflowEngine {
     if (!this.engineInstance) throw new UserError('ROLE_NOT_RUNNING', 'this process does not play the engine role');
     return this.engineInstance;
+  }
+
+  /** The fleet's state changes, imports and exports, audited and announced on the bus. */
+  get fleet(): FleetService {
+    if (!this.fleetService) throw new UserError('SERVER_NOT_STARTED', 'the server has not opened its fleet inventory');
+    return this.fleetService;
   }
 
   get packs(): PackLoadSummary {
@@ -114,6 +124,10 @@ export class WeirServer {
       ? await NatsBus.connect({ url: options.natsUrl, namespace: options.busNamespace, deadLetters, log: options.log })
       : new InProcessBus({ deadLetters, clock: options.clock });
 
+    this.inventory = new SqlInventory({ db: fleetDatabase(this.store.db), clock: options.clock });
+    this.fleetService = new FleetService({ inventory: this.inventory, audit: this.store.audit, bus: this.bus, clock: options.clock, log: options.log });
+    if (options.seedFleet) await this.seedFleet(this.inventory);
+
     await this.loadPacks();
     await this.startRoles();
 
@@ -131,6 +145,7 @@ export class WeirServer {
       // Webhooks are served by a process that plays both api and sensors.
       if (this.sensors) await http.register(this.sensors.webhookPlugin());
       if (this.engineInstance && this.taskLogs) await http.register(executionsApi(this.engineInstance, this.taskLogs));
+      await http.register(fleetApi({ inventory: this.inventory, fleet: this.fleetService }));
       this.http = http;
       await http.listen({ host: options.http.host, port: options.http.port });
     }
@@ -138,10 +153,14 @@ export class WeirServer {
     log.info({ roles: options.roles, url: this.url, store: this.store.dialect, bus: options.natsUrl ? 'nats' : 'in-process' }, 'weir started');
   }
 
-  /**
-   * Embedded mode migrates itself; a distributed process refuses to start on a database with
-   * pending migrations (several versions may be rolling out at once), naming them and the fix.
-   */
+  /** Embedded mode's demo fleet: 3 sites × 20 servers, the same every time, only into an empty inventory. */
+  private async seedFleet(inventory: SqlInventory): Promise<void> {
+    const [sites, servers] = await Promise.all([inventory.listSites(), inventory.listServers({ limit: 1 })]);
+    if (sites.length > 0 || servers.length > 0) return;
+    const result = await inventory.upsert(generateFleet({ sites: 3, serversPerSite: 20, seed: 1 }));
+    this.log.info({ created: result.created }, 'simulated fleet seeded');
+  }
+
   /** Starts the roles that consume from the bus; each shares a durable consumer with its replicas. */
   private async startRoles(): Promise<void> {
     const { options } = this;
@@ -208,6 +227,10 @@ export class WeirServer {
     return config;
   }
 
+  /**
+   * Embedded mode migrates itself; a distributed process refuses to start on a database with
+   * pending migrations (several versions may be rolling out at once), naming them and the fix.
+   */
   private async migrate(): Promise<void> {
     if (!this.options.autoMigrate) {
       const done = new Set((await appliedMigrations(this.store.db)).map((m) => m.name));

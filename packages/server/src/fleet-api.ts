@@ -1,0 +1,189 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { NotFoundError } from '@weir/core';
+import {
+  PRODUCTION_STATES,
+  StateTransitionError,
+  parseSelection,
+  type FleetService,
+  type Inventory,
+  type InventoryFormat,
+  type ProductionState,
+} from '@weir/fleet';
+import { httpAnswerFor } from './http-errors.js';
+
+/** What the fleet routes read and change. */
+export interface FleetApiOptions {
+  /** Reads: sites, pools, servers and state-change history. */
+  inventory: Inventory;
+  /** Writes: state changes and imports, audited and announced. */
+  fleet: FleetService;
+}
+
+interface HostParams {
+  host: string;
+}
+
+const FORMATS = ['yaml', 'json', 'csv'] as const;
+/** Servers per page when the caller gives no `limit`. */
+const DEFAULT_PAGE = 500;
+/** History entries `GET /servers/:host` returns. */
+const RECENT_CHANGES = 20;
+/** Inventory files of 20,000 servers are a few MB; fastify's default limit is 1 MiB. */
+const IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
+
+const CONTENT_TYPES: Record<InventoryFormat, string> = {
+  yaml: 'application/yaml; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+};
+
+const serversQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    selector: { type: 'string' },
+    limit: { type: 'integer', minimum: 1, maximum: 5000 },
+    after: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+const setStateBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['state', 'reason'],
+  properties: {
+    state: { enum: [...PRODUCTION_STATES] },
+    reason: { type: 'string', minLength: 1 },
+    actor: { type: 'string', minLength: 1 },
+    force: { type: 'boolean' },
+  },
+} as const;
+
+const importBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['text'],
+  properties: {
+    format: { enum: [...FORMATS] },
+    text: { type: 'string' },
+    /** Names the file in error locations (`servers.csv:14: …`) and implies the format. */
+    file: { type: 'string', minLength: 1 },
+    actor: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+const exportQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    format: { enum: [...FORMATS] },
+    selector: { type: 'string' },
+  },
+} as const;
+
+/**
+ * The fleet over HTTP (`/api/v1/fleet`): sites with their pools, servers by selection (paged by
+ * host), one server with its recent state changes, state changes (409 with the allowed states when
+ * the production-state machine refuses), and inventory import/export in YAML, JSON and CSV.
+ * Until authentication lands with the API issue the actor is `api:<ip>` unless the body names one,
+ * and a caller that asks for `force` acts as an admin.
+ */
+export function fleetApi(options: FleetApiOptions) {
+  const { inventory, fleet } = options;
+  return async function routes(app: FastifyInstance): Promise<void> {
+    const fail = (reply: FastifyReply, error: unknown) => {
+      const { status, body } = httpAnswerFor(error);
+      if (error instanceof StateTransitionError) {
+        return reply.status(status).send({ ...body, host: error.host, from: error.from, to: error.to, allowed: [...error.allowed] });
+      }
+      return reply.status(status).send(body);
+    };
+
+    app.get('/api/v1/fleet/sites', async () => {
+      const [sites, pools, serverTypes] = await Promise.all([inventory.listSites(), inventory.listPools(), inventory.listServerTypes()]);
+      return {
+        sites: sites.map((site) => ({ ...site, pools: pools.filter((p) => p.site === site.name).map((p) => p.name) })),
+        serverTypes: serverTypes.map((t) => t.name),
+      };
+    });
+
+    app.get<{ Querystring: { selector?: string; limit?: number; after?: string } }>(
+      '/api/v1/fleet/servers',
+      { schema: { querystring: serversQuery } },
+      async (request, reply) => {
+        try {
+          const { selector, after } = request.query;
+          const limit = request.query.limit ?? DEFAULT_PAGE;
+          const servers = await inventory.listServers({
+            selector: selector ? parseSelection(selector) : undefined,
+            limit,
+            after,
+          });
+          const last = servers.at(-1);
+          return { servers, next: servers.length === limit && last ? last.host : null };
+        } catch (error) {
+          return fail(reply, error);
+        }
+      },
+    );
+
+    app.get<{ Params: HostParams }>('/api/v1/fleet/servers/:host', async (request, reply) => {
+      try {
+        const { host } = request.params;
+        const server = await inventory.getServer(host);
+        if (!server) throw new NotFoundError('server', host);
+        const changes = await inventory.listStateChanges({ host, limit: RECENT_CHANGES });
+        return { server, changes };
+      } catch (error) {
+        return fail(reply, error);
+      }
+    });
+
+    app.post<{ Params: HostParams; Body: { state: ProductionState; reason: string; actor?: string; force?: boolean } }>(
+      '/api/v1/fleet/servers/:host/state',
+      { schema: { body: setStateBody } },
+      async (request, reply) => {
+        try {
+          const { state, reason, actor, force } = request.body;
+          const result = await fleet.setState(request.params.host, state, {
+            actor: actor ?? `api:${request.ip}`,
+            role: force ? 'admin' : 'operator',
+            reason,
+            force,
+            origin: `api:${request.ip}`,
+          });
+          return { server: result.server, change: result.change ?? null };
+        } catch (error) {
+          return fail(reply, error);
+        }
+      },
+    );
+
+    app.post<{ Body: { format?: InventoryFormat; text: string; file?: string; actor?: string } }>(
+      '/api/v1/fleet/import',
+      { schema: { body: importBody }, bodyLimit: IMPORT_BODY_LIMIT },
+      async (request, reply) => {
+        try {
+          const { format, text, file, actor } = request.body;
+          return await fleet.import({ text, file, format, actor: actor ?? `api:${request.ip}`, origin: `api:${request.ip}` });
+        } catch (error) {
+          return fail(reply, error);
+        }
+      },
+    );
+
+    app.get<{ Querystring: { format?: InventoryFormat; selector?: string } }>(
+      '/api/v1/fleet/export',
+      { schema: { querystring: exportQuery } },
+      async (request, reply) => {
+        try {
+          const format = request.query.format ?? 'yaml';
+          const text = await fleet.export({ format, selector: request.query.selector || undefined });
+          return reply.type(CONTENT_TYPES[format]).send(text);
+        } catch (error) {
+          return fail(reply, error);
+        }
+      },
+    );
+  };
+}
