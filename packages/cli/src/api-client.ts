@@ -15,8 +15,8 @@ export class ApiError extends UserError {
   }
 }
 
-/** JSON over HTTP to Weir's API; one clear line when nothing answers. */
-export async function callApi<T>(base: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+/** One round trip; one clear line when nothing answers, the server's code when it refuses. */
+async function send(base: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; text: string }> {
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, {
@@ -28,17 +28,31 @@ export async function callApi<T>(base: string, method: 'GET' | 'POST', path: str
     throw new UnreachableError('the Weir API', base, "is weir running ('weir up')? set WEIR_URL or --url to where it listens", { cause: error });
   }
   const text = await response.text();
-  let data: unknown;
-  try {
-    data = text ? JSON.parse(text) : undefined;
-  } catch {
-    throw new OperationalError('API_RESPONSE_INVALID', `${method} ${path} answered ${response.status} with a body that is not JSON`);
-  }
   if (!response.ok) {
-    const problem = (data ?? {}) as { error?: string; message?: string; code?: string };
+    let problem: { error?: string; message?: string; code?: string } = {};
+    try {
+      problem = (text ? JSON.parse(text) : {}) as typeof problem;
+    } catch {
+      // not JSON: fall back on the status text
+    }
     throw new ApiError(response.status, problem.code ?? `HTTP_${response.status}`, problem.error ?? problem.message ?? response.statusText);
   }
-  return data as T;
+  return { status: response.status, text };
+}
+
+/** JSON over HTTP to Weir's API. */
+export async function callApi<T>(base: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const { status, text } = await send(base, method, path, body);
+  try {
+    return (text ? JSON.parse(text) : undefined) as T;
+  } catch {
+    throw new OperationalError('API_RESPONSE_INVALID', `${method} ${path} answered ${status} with a body that is not JSON`);
+  }
+}
+
+/** A GET whose answer is a document rather than JSON (an exported inventory). */
+export async function callApiText(base: string, path: string): Promise<string> {
+  return (await send(base, 'GET', path)).text;
 }
 
 /** `key=value` arguments into an input object; values that parse as JSON keep their type. */

@@ -2,18 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '@weir/core';
-import { runCli, type CliContext } from '@weir/cli';
+import { runCli } from '@weir/cli';
+import { capture } from './cli-capture.js';
 import { WeirServer } from '@weir/server';
-
-function capture(): { context: CliContext; out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    context: { env: {}, stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) }, stopSignal: new Promise(() => {}) },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 describe('weir fleet against a running Weir with its seeded fleet', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'weir-fleet-cli-'));

@@ -1,22 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { runCli, type CliContext } from '@weir/cli';
+import { runCli } from '@weir/cli';
+import { capture } from './cli-capture.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-
-function capture(): { context: CliContext; out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    context: {
-      env: {},
-      stdout: { write: (t: string) => (out += t) },
-      stderr: { write: (t: string) => (err += t) },
-      stopSignal: new Promise(() => {}),
-    },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 describe('weir pack lint', () => {
   it('passes packs/core', async () => {

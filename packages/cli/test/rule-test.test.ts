@@ -2,24 +2,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli, type CliContext } from '@weir/cli';
+import { runCli } from '@weir/cli';
+import { capture as captureOutput } from './cli-capture.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const RULE = 'alertmanager.host_down_echo';
 
-function capture(env: Record<string, string> = { WEIR_PACKS_DIR: `${ROOT}/packs` }): { context: CliContext; out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    context: {
-      env,
-      stdout: { write: (t: string) => (out += t) },
-      stderr: { write: (t: string) => (err += t) },
-      stopSignal: new Promise(() => {}),
-    },
-    out: () => out,
-    err: () => err,
-  };
+function capture(env: Record<string, string> = { WEIR_PACKS_DIR: `${ROOT}/packs` }) {
+  return captureOutput(env);
 }
 
 /** One alert of an Alertmanager notification, as the alertmanager.alert trigger type carries it. */

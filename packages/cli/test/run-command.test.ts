@@ -3,20 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '@weir/core';
-import { runCli, type CliContext } from '@weir/cli';
+import { runCli } from '@weir/cli';
+import { capture } from './cli-capture.js';
 import { WeirServer } from '@weir/server';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-
-function capture(): { context: CliContext; out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    context: { env: {}, stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) }, stopSignal: new Promise(() => {}) },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 describe('weir run and weir executions against a running Weir', () => {
   const packs = mkdtempSync(path.join(os.tmpdir(), 'weir-run-packs-'));

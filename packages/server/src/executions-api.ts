@@ -1,7 +1,6 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ExecutionId } from '@weir/core';
 import type { ExecutionStatus, TaskLogRecorder, WorkflowEngine } from '@weir/workflow';
-import { httpAnswerFor } from './http-errors.js';
 
 interface IdParams {
   id: string;
@@ -37,25 +36,16 @@ const approvalBody = {
  */
 export function executionsApi(engine: WorkflowEngine, taskLogs: TaskLogRecorder) {
   return async function routes(app: FastifyInstance): Promise<void> {
-    const fail = (reply: FastifyReply, error: unknown) => {
-      const { status, body } = httpAnswerFor(error);
-      return reply.status(status).send(body);
-    };
-
     app.post<{ Body: { workflow: string; input?: Record<string, unknown>; requested_by?: string } }>(
       '/api/v1/executions',
       { schema: { body: runBody } },
       async (request, reply) => {
-        try {
-          const id = await engine.run({
-            workflow: request.body.workflow,
-            input: request.body.input ?? {},
-            requestedBy: request.body.requested_by ?? `api:${request.ip}`,
-          });
-          return reply.status(201).send(await engine.get(id));
-        } catch (error) {
-          return fail(reply, error);
-        }
+        const id = await engine.run({
+          workflow: request.body.workflow,
+          input: request.body.input ?? {},
+          requestedBy: request.body.requested_by ?? `api:${request.ip}`,
+        });
+        return reply.status(201).send(await engine.get(id));
       },
     );
 
@@ -83,46 +73,30 @@ export function executionsApi(engine: WorkflowEngine, taskLogs: TaskLogRecorder)
     );
 
     app.get<{ Params: IdParams }>('/api/v1/executions/:id', async (request, reply) => {
-      try {
-        const id = request.params.id as ExecutionId;
-        const [execution, attempts] = await Promise.all([engine.get(id), engine.attempts(id)]);
-        return { ...execution, attempts };
-      } catch (error) {
-        return fail(reply, error);
-      }
+      const id = request.params.id as ExecutionId;
+      const [execution, attempts] = await Promise.all([engine.get(id), engine.attempts(id)]);
+      return { ...execution, attempts };
     });
 
     app.get<{ Params: IdParams; Querystring: { task?: string } }>(
       '/api/v1/executions/:id/logs',
       { schema: { querystring: { type: 'object', additionalProperties: false, properties: { task: { type: 'string' } } } } },
       async (request, reply) => {
-        try {
-          const id = request.params.id as ExecutionId;
-          await engine.get(id);
-          return { lines: await taskLogs.lines(id, request.query.task) };
-        } catch (error) {
-          return fail(reply, error);
-        }
+        const id = request.params.id as ExecutionId;
+        await engine.get(id);
+        return { lines: await taskLogs.lines(id, request.query.task) };
       },
     );
 
     app.get<{ Params: IdParams }>('/api/v1/executions/:id/tree', async (request, reply) => {
-      try {
-        return await engine.tree(request.params.id as ExecutionId);
-      } catch (error) {
-        return fail(reply, error);
-      }
+      return await engine.tree(request.params.id as ExecutionId);
     });
 
     for (const operation of ['cancel', 'pause', 'resume', 'rerun'] as const) {
       app.post<{ Params: IdParams }>(`/api/v1/executions/:id/${operation}`, async (request, reply) => {
-        try {
-          const id = request.params.id as ExecutionId;
-          await engine[operation](id);
-          return await engine.get(id);
-        } catch (error) {
-          return fail(reply, error);
-        }
+        const id = request.params.id as ExecutionId;
+        await engine[operation](id);
+        return await engine.get(id);
       });
     }
 
@@ -130,13 +104,9 @@ export function executionsApi(engine: WorkflowEngine, taskLogs: TaskLogRecorder)
       '/api/v1/executions/:id/approvals/:task',
       { schema: { body: approvalBody } },
       async (request, reply) => {
-        try {
-          const id = request.params.id as ExecutionId;
-          await engine.answerApproval(id, request.params.task, request.body);
-          return await engine.get(id);
-        } catch (error) {
-          return fail(reply, error);
-        }
+        const id = request.params.id as ExecutionId;
+        await engine.answerApproval(id, request.params.task, request.body);
+        return await engine.get(id);
       },
     );
   };

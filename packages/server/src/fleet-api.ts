@@ -1,15 +1,13 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '@weir/core';
 import {
   PRODUCTION_STATES,
-  StateTransitionError,
   parseSelection,
   type FleetService,
   type Inventory,
   type InventoryFormat,
   type ProductionState,
 } from '@weir/fleet';
-import { httpAnswerFor } from './http-errors.js';
 
 /** What the fleet routes read and change. */
 export interface FleetApiOptions {
@@ -91,14 +89,6 @@ const exportQuery = {
 export function fleetApi(options: FleetApiOptions) {
   const { inventory, fleet } = options;
   return async function routes(app: FastifyInstance): Promise<void> {
-    const fail = (reply: FastifyReply, error: unknown) => {
-      const { status, body } = httpAnswerFor(error);
-      if (error instanceof StateTransitionError) {
-        return reply.status(status).send({ ...body, host: error.host, from: error.from, to: error.to, allowed: [...error.allowed] });
-      }
-      return reply.status(status).send(body);
-    };
-
     app.get('/api/v1/fleet/sites', async () => {
       const [sites, pools, serverTypes] = await Promise.all([inventory.listSites(), inventory.listPools(), inventory.listServerTypes()]);
       return {
@@ -111,51 +101,39 @@ export function fleetApi(options: FleetApiOptions) {
       '/api/v1/fleet/servers',
       { schema: { querystring: serversQuery } },
       async (request, reply) => {
-        try {
-          const { selector, after } = request.query;
-          const limit = request.query.limit ?? DEFAULT_PAGE;
-          const servers = await inventory.listServers({
-            selector: selector ? parseSelection(selector) : undefined,
-            limit,
-            after,
-          });
-          const last = servers.at(-1);
-          return { servers, next: servers.length === limit && last ? last.host : null };
-        } catch (error) {
-          return fail(reply, error);
-        }
+        const { selector, after } = request.query;
+        const limit = request.query.limit ?? DEFAULT_PAGE;
+        const servers = await inventory.listServers({
+          selector: selector ? parseSelection(selector) : undefined,
+          limit,
+          after,
+        });
+        const last = servers.at(-1);
+        return { servers, next: servers.length === limit && last ? last.host : null };
       },
     );
 
     app.get<{ Params: HostParams }>('/api/v1/fleet/servers/:host', async (request, reply) => {
-      try {
-        const { host } = request.params;
-        const server = await inventory.getServer(host);
-        if (!server) throw new NotFoundError('server', host);
-        const changes = await inventory.listStateChanges({ host, limit: RECENT_CHANGES });
-        return { server, changes };
-      } catch (error) {
-        return fail(reply, error);
-      }
+      const { host } = request.params;
+      const server = await inventory.getServer(host);
+      if (!server) throw new NotFoundError('server', host);
+      const changes = await inventory.listStateChanges({ host, limit: RECENT_CHANGES });
+      return { server, changes };
     });
 
     app.post<{ Params: HostParams; Body: { state: ProductionState; reason: string; actor?: string; force?: boolean } }>(
       '/api/v1/fleet/servers/:host/state',
       { schema: { body: setStateBody } },
       async (request, reply) => {
-        try {
-          const { state, reason, actor, force } = request.body;
-          const result = await fleet.setState(request.params.host, state, {
-            actor: actor ?? `api:${request.ip}`,
-            role: force ? 'admin' : 'operator',
-            reason,
-            force,
-            origin: `api:${request.ip}`,
-          });
-          return { server: result.server, change: result.change ?? null };
-        } catch (error) {
-          return fail(reply, error);
-        }
+        const { state, reason, actor, force } = request.body;
+        const result = await fleet.setState(request.params.host, state, {
+          actor: actor ?? `api:${request.ip}`,
+          role: force ? 'admin' : 'operator',
+          reason,
+          force,
+          origin: `api:${request.ip}`,
+        });
+        return { server: result.server, change: result.change ?? null };
       },
     );
 
@@ -163,12 +141,8 @@ export function fleetApi(options: FleetApiOptions) {
       '/api/v1/fleet/import',
       { schema: { body: importBody }, bodyLimit: IMPORT_BODY_LIMIT },
       async (request, reply) => {
-        try {
-          const { format, text, file, actor } = request.body;
-          return await fleet.import({ text, file, format, actor: actor ?? `api:${request.ip}`, origin: `api:${request.ip}` });
-        } catch (error) {
-          return fail(reply, error);
-        }
+        const { format, text, file, actor } = request.body;
+        return await fleet.import({ text, file, format, actor: actor ?? `api:${request.ip}`, origin: `api:${request.ip}` });
       },
     );
 
@@ -176,13 +150,9 @@ export function fleetApi(options: FleetApiOptions) {
       '/api/v1/fleet/export',
       { schema: { querystring: exportQuery } },
       async (request, reply) => {
-        try {
-          const format = request.query.format ?? 'yaml';
-          const text = await fleet.export({ format, selector: request.query.selector || undefined });
-          return reply.type(CONTENT_TYPES[format]).send(text);
-        } catch (error) {
-          return fail(reply, error);
-        }
+        const format = request.query.format ?? 'yaml';
+        const text = await fleet.export({ format, selector: request.query.selector || undefined });
+        return reply.type(CONTENT_TYPES[format]).send(text);
       },
     );
   };

@@ -1,4 +1,5 @@
 import { WeirError } from '@weir/core';
+import { StateTransitionError } from '@weir/fleet';
 
 const NOT_FOUND = new Set(['NOT_FOUND', 'EXECUTION_NOT_FOUND', 'WORKFLOW_NOT_FOUND']);
 const CONFLICT = new Set([
@@ -13,9 +14,10 @@ const FORBIDDEN = new Set(['APPROVAL_REFUSED']);
 /**
  * The one place Weir errors become HTTP answers: 404 unknown resource, 409 invalid state
  * transition, 403 refused, 400 any other user error, 503 an unreachable dependency, else 500.
- * The body names the code and, for user errors, the message; never a stack trace.
+ * The body names the code and, for user errors, the message; never a stack trace. A refused
+ * production-state change also says which states were allowed.
  */
-export function httpAnswerFor(error: unknown): { status: number; body: { error: string; code: string } } {
+export function httpAnswerFor(error: unknown): { status: number; body: { error: string; code: string } & Record<string, unknown> } {
   if (!(error instanceof WeirError)) return { status: 500, body: { error: 'internal error', code: 'INTERNAL' } };
   const status = NOT_FOUND.has(error.code)
     ? 404
@@ -28,5 +30,9 @@ export function httpAnswerFor(error: unknown): { status: number; body: { error: 
           : error.family === 'operational'
             ? 503
             : 500;
-  return { status, body: { error: status === 500 ? 'internal error' : error.message, code: error.code } };
+  const body = { error: status === 500 ? 'internal error' : error.message, code: error.code };
+  if (error instanceof StateTransitionError) {
+    return { status, body: { ...body, host: error.host, from: error.from, to: error.to, allowed: [...error.allowed] } };
+  }
+  return { status, body };
 }

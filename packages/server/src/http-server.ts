@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Logger } from '@weir/core';
+import { WeirError, type Logger } from '@weir/core';
+import { httpAnswerFor } from './http-errors.js';
 import type { WeirMetrics } from './metrics.js';
 
 /** A named readiness probe: resolves when its dependency answers, throws when it does not. */
@@ -30,7 +31,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   });
 
   app.setErrorHandler((error, request, reply) => {
-    // No stack trace ever reaches a client: log it, answer with the code only.
+    // Every route throws; this is where errors become answers. No stack trace reaches a client.
+    if (error instanceof WeirError) {
+      const { status, body } = httpAnswerFor(error);
+      if (status >= 500) options.log.error({ err: error, url: request.url }, 'http request failed');
+      void reply.status(status).send(body);
+      return;
+    }
     options.log.error({ err: error, url: request.url }, 'http request failed');
     const statusCode = (error as { statusCode?: unknown }).statusCode;
     const status = typeof statusCode === 'number' && statusCode >= 400 ? statusCode : 500;

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { silentLogger, type BusMessage, type ExecutionId } from '@weir/core';
 import { WeirServer } from '@weir/server';
+import { eventually } from '@weir/testing';
 
 const PACKS = fileURLToPath(new URL('../../../packs', import.meta.url));
 
@@ -26,15 +27,6 @@ function notification(alerts: Array<{ alertname: string; instance: string; statu
       fingerprint: `fp-${a.instance}`,
     })),
   };
-}
-
-async function eventually<T>(probe: () => Promise<T> | T, done: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > until) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('an Alertmanager alert through an embedded Weir', () => {

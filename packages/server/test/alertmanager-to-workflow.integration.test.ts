@@ -1,19 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { silentLogger, type ExecutionId } from '@weir/core';
 import { WeirServer } from '@weir/server';
-import { alertmanagerAvailable, startAlertmanager, type RunningAlertmanager } from '@weir/testing';
+import { alertmanagerAvailable, eventually, startAlertmanager, type RunningAlertmanager } from '@weir/testing';
 
 const PACKS = fileURLToPath(new URL('../../../packs', import.meta.url));
 const present = alertmanagerAvailable();
-
-async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > until) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 (present ? describe : describe.skip)('a real Alertmanager pointed at an embedded Weir', () => {
   let server: WeirServer;

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +9,7 @@ import { newId, silentLogger } from '@weir/core';
 import { NatsBus } from '@weir/bus';
 import type { WorkflowRequest } from '@weir/rules';
 import { openStore } from '@weir/store';
-import { TEST_NATS_URL, createThrowawayDatabase, serviceAvailable, type ThrowawayDatabase } from '@weir/testing';
+import { TEST_NATS_URL, createThrowawayDatabase, freePort, serviceAvailable, type ThrowawayDatabase } from '@weir/testing';
 
 // Real processes of the built CLI (npm test builds dist/ first) on the real PostgreSQL and NATS:
 // the scale-out and crash-recovery tests issue 3 asks for.
@@ -69,16 +68,6 @@ interface WeirProcess {
   child: ChildProcess;
   output(): string;
   exited: Promise<number | null>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function eventually<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {

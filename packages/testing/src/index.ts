@@ -9,3 +9,4 @@ export {
 export type { ThrowawayDatabase } from './services.js';
 export { ALERTMANAGER_BINARY, alertmanagerAvailable, freePort, startAlertmanager } from './alertmanager.js';
 export type { RunningAlertmanager } from './alertmanager.js';
+export { eventually } from './eventually.js';

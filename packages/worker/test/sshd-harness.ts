@@ -1,11 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { servicesRequired, tcpReachable } from '@weir/testing';
+import { freePort, servicesRequired, tcpReachable } from '@weir/testing';
 
 const run = promisify(execFile);
 
@@ -33,14 +32,6 @@ export function sshdAvailable(): boolean {
   if (existsSync(SSHD)) return true;
   if (servicesRequired) throw new Error(`WEIR_REQUIRE_SERVICES=1 but ${SSHD} is missing (apt-get install openssh-server)`);
   return false;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Starts `sshd -D -f <config> -e` on a free loopback port, with keys and config in a temp dir. */

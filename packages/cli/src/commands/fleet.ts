@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UnreachableError, UserError } from '@weir/core';
+import { UserError } from '@weir/core';
 import type { Command } from '../cli-context.js';
-import { ApiError, apiUrl, callApi } from '../api-client.js';
+import { apiUrl, callApi, callApiText } from '../api-client.js';
 
 const FORMATS = ['yaml', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
@@ -51,27 +51,6 @@ function formatOf(flag: string | undefined, file?: string): Format | undefined {
     throw new UserError('CLI_ARGUMENT_INVALID', `--format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(flag)}${file ? ` for ${file}` : ''}`);
   }
   return flag as Format;
-}
-
-/** A GET whose answer is a document rather than JSON (an exported inventory). */
-async function fetchText(base: string, pathAndQuery: string): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(`${base}${pathAndQuery}`);
-  } catch (error) {
-    throw new UnreachableError('the Weir API', base, "is weir running ('weir up')? set WEIR_URL or --url to where it listens", { cause: error });
-  }
-  const text = await response.text();
-  if (!response.ok) {
-    let problem: { error?: string; code?: string } = {};
-    try {
-      problem = JSON.parse(text) as typeof problem;
-    } catch {
-      // not JSON: fall back on the status text
-    }
-    throw new ApiError(response.status, problem.code ?? `HTTP_${response.status}`, problem.error ?? response.statusText);
-  }
-  return text;
 }
 
 /** `weir fleet list|show|set-state|import|export`. */
@@ -183,7 +162,7 @@ export const fleet: Command = {
     if (verb === 'export' && !first) {
       const query = new URLSearchParams({ format: formatOf(values.format) ?? 'yaml' });
       if (values.selector) query.set('selector', values.selector);
-      context.stdout.write(await fetchText(base, `/api/v1/fleet/export?${query}`));
+      context.stdout.write(await callApiText(base, `/api/v1/fleet/export?${query}`));
       return 0;
     }
 
