@@ -14,7 +14,15 @@ export function machine() {
     memory_gib: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
+    // Other work on the machine slows wall-clock figures: the 1-minute load average says how much.
+    load_1m: Math.round(os.loadavg()[0] * 100) / 100,
   };
+}
+
+/** CPU time this process used, in ms (user + system): a rate per CPU second is steadier than wall time on a shared machine. */
+export function cpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 /** Median and p99 of a list of numbers. */
@@ -40,7 +48,7 @@ export const now = () => Number(process.hrtime.bigint()) / 1e6;
  */
 export function report(name, rows, extra = {}) {
   const m = machine();
-  console.log(`\n## ${name}  (${m.cores} cores, ${m.memory_gib} GiB, node ${m.node})`);
+  console.log(`\n## ${name}  (${m.cores} cores, ${m.memory_gib} GiB, node ${m.node}, load ${m.load_1m})`);
   const width = Math.max(...rows.map((r) => r.figure.length));
   for (const r of rows) {
     const value = typeof r.value === 'number' ? formatNumber(r.value) : String(r.value);

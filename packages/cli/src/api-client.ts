@@ -5,6 +5,9 @@ export function apiUrl(flag: string | undefined, env: Record<string, string | un
   return (flag ?? env.WEIR_URL ?? 'http://127.0.0.1:7070').replace(/\/$/, '');
 }
 
+/** The HTTP methods the API uses. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
 /** An API answer that is not 2xx, with the server's code and message. */
 export class ApiError extends UserError {
   override name = 'ApiError';
@@ -16,7 +19,7 @@ export class ApiError extends UserError {
 }
 
 /** One round trip; one clear line when nothing answers, the server's code when it refuses. */
-async function send(base: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; text: string }> {
+async function send(base: string, method: HttpMethod, path: string, body?: unknown): Promise<{ status: number; text: string }> {
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, {
@@ -41,7 +44,7 @@ async function send(base: string, method: 'GET' | 'POST', path: string, body?: u
 }
 
 /** JSON over HTTP to Weir's API. */
-export async function callApi<T>(base: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function callApi<T>(base: string, method: HttpMethod, path: string, body?: unknown): Promise<T> {
   const { status, text } = await send(base, method, path, body);
   try {
     return (text ? JSON.parse(text) : undefined) as T;

@@ -10,9 +10,10 @@ import { executions } from './commands/executions.js';
 import { fleet } from './commands/fleet.js';
 import { approve } from './commands/approve.js';
 import { worker } from './commands/worker.js';
+import { explain, override, policy, queue, requests, stop } from './commands/policy.js';
 
 /** Every subcommand; multi-word names (`pack lint`) match the leading arguments. */
-export const COMMANDS: Command[] = [up, serve, worker, run, executions, fleet, approve, migrate, packLint, ruleTest];
+export const COMMANDS: Command[] = [up, serve, worker, run, executions, explain, queue, requests, override, policy, stop, fleet, approve, migrate, packLint, ruleTest];
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

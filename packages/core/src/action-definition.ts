@@ -2,11 +2,16 @@ import { posix } from 'node:path';
 import type { CompiledValue } from './compiled-value.js';
 import { checkParameterDefaults, normalizeParameters, type ParameterMap } from './parameters.js';
 import type { DefinitionBase, PackItemContext } from './pack-item-context.js';
+import { checkActionVariables } from './workflow-checks.js';
 
-/** What runs an action (DESIGN §1). */
-export type RunnerKind = 'shell' | 'ssh' | 'http' | 'js' | 'noop' | 'sleep' | 'approval';
+/**
+ * What runs an action (DESIGN §1). Workers serve shell, ssh, http, js, noop and sleep; `fleet`
+ * (inventory and production states) is served by the engine role and `policy` by the policy role,
+ * the processes that hold the database. `approval` is answered by people through the engine.
+ */
+export type RunnerKind = 'shell' | 'ssh' | 'http' | 'js' | 'noop' | 'sleep' | 'approval' | 'fleet' | 'policy';
 
-/** One unit of work run by a runner. Templates in it see `input` (the action's parameters). */
+/** One unit of work run by a runner. Templates in it see `input` (the action's parameters) and `pack.config`. */
 export interface ActionDefinition extends DefinitionBase {
   kind: 'action';
   runner: RunnerKind;
@@ -24,7 +29,7 @@ export interface ActionDefinition extends DefinitionBase {
   output: CompiledValue | undefined;
 }
 
-/** The request an http action makes; templates over `input`. */
+/** The request an http action makes; templates over `input` and `pack.config`. */
 export interface HttpRequestDefinition {
   method: string;
   url: CompiledValue;
@@ -61,6 +66,7 @@ export function buildAction(raw: RawAction, ctx: PackItemContext): ActionDefinit
       ctx.fail('PACK_SCHEMA', `${field} applies to runner ${runners.join(' or ')}, not ${raw.runner}`, [field], { atKey: true });
     }
   }
+  checkActionVariables(raw as unknown as Record<string, unknown>, ctx);
   const parameters = normalizeParameters(raw.parameters);
   for (const problem of checkParameterDefaults(parameters)) ctx.fail('PACK_SCHEMA', problem.message, ['parameters', problem.name, 'default']);
 

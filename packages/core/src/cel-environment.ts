@@ -38,9 +38,21 @@ function taskStatus(fn: string): TaskStatus {
   return currentStatus;
 }
 
+/**
+ * `chunks(list, n)`: `[1, 2, 3, 4, 5]` with n = 2 gives `[[1, 2], [3, 4], [5]]`; an empty list gives
+ * `[]`. n must be at least 1. What a progressive run's `with: {items: ${{ chunks(hosts, 50) }}}` iterates.
+ */
+function chunks(list: unknown[], size: bigint): unknown[][] {
+  if (size < 1n) throw new Error(`chunks() needs a size of at least 1, got ${size}`);
+  const n = Number(size);
+  const out: unknown[][] = [];
+  for (let i = 0; i < list.length; i += n) out.push(list.slice(i, i + n));
+  return out;
+}
+
 let environment: Environment | undefined;
 
-/** The shared environment: scope variables as `dyn`, plus succeeded() and failed(). */
+/** The shared environment: scope variables as `dyn`, plus succeeded(), failed() and chunks(). */
 export function celEnvironment(): Environment {
   if (environment) return environment;
   const env = new Environment({
@@ -57,6 +69,9 @@ export function celEnvironment(): Environment {
   });
   env.registerFunction('failed(): bool', () => taskStatus('failed') === 'failed', {
     description: 'true when the task that just finished failed',
+  });
+  env.registerFunction('chunks(list, int): list', chunks, {
+    description: 'the list cut into consecutive lists of n items (the last may be shorter): batches of a rollout',
   });
   environment = env;
   return env;

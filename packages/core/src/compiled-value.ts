@@ -1,5 +1,6 @@
 import type { SourceLocation } from './errors.js';
-import { templateText } from './cel-values.js';
+import { compileNative, type NativeEvaluator } from './cel-native.js';
+import { fromCel, templateText, toCel } from './cel-values.js';
 import { CompiledExpression, PreparedScope, type ExpressionScope } from './expression.js';
 import { PackError } from './pack-errors.js';
 import { fixedLocator, type PathSegment, type SourceLocator } from './source-locator.js';
@@ -78,7 +79,7 @@ function resolveSite(site: CompileSite): { locator: SourceLocator; path: readonl
   return 'locator' in site ? { locator: site.locator, path: site.path ?? [] } : { locator: fixedLocator(site), path: [] };
 }
 
-function compileNode(value: unknown, walk: Walk, path: readonly PathSegment[]): CompiledValue {
+function compileNode(value: unknown, walk: Walk, path: readonly PathSegment[]): Node {
   if (typeof value === 'string') return hasExpression(value) ? compileString(value, walk, path) : new Literal(value);
   if (Array.isArray(value)) {
     const items = value.map((item, i) => compileNode(item, walk, [...path, i]));
@@ -91,7 +92,7 @@ function compileNode(value: unknown, walk: Walk, path: readonly PathSegment[]): 
   return new Literal(value);
 }
 
-function compileString(text: string, walk: Walk, path: readonly PathSegment[]): CompiledValue {
+function compileString(text: string, walk: Walk, path: readonly PathSegment[]): Node {
   const parts = splitTemplate(text);
   if (!Array.isArray(parts)) {
     const location = walk.locator.locate(path, { snippet: text, start: 0, offset: parts.offset });
@@ -126,14 +127,47 @@ function compilePart(part: Extract<TemplatePart, { kind: 'expression' }>, text: 
   return undefined;
 }
 
-function prepared(scope: ExpressionScope | PreparedScope): PreparedScope {
-  return scope instanceof PreparedScope ? scope : new PreparedScope(scope);
+/**
+ * The scope one evaluation runs in: its data as given (plain values, or the converted context of a
+ * PreparedScope) for the parts compiled to native code, and converted for cel-js the first time a
+ * part needs it, once for the whole value.
+ */
+class Scope {
+  /** What native parts read: the plain scope, or a PreparedScope's CEL context. */
+  readonly data: Readonly<Record<string, unknown>>;
+  /** Whether `data` is plain (numbers not yet ints): native results are converted as cel-js would see them. */
+  readonly plain: boolean;
+  #prepared: PreparedScope | undefined;
+
+  constructor(private readonly given: ExpressionScope | PreparedScope) {
+    if (given instanceof PreparedScope) {
+      this.#prepared = given;
+      this.data = given.context;
+      this.plain = false;
+    } else {
+      this.data = given as Readonly<Record<string, unknown>>;
+      this.plain = true;
+    }
+  }
+
+  prepared(): PreparedScope {
+    this.#prepared ??= new PreparedScope(this.given as ExpressionScope);
+    return this.#prepared;
+  }
 }
 
-class Literal implements CompiledValue {
+/** A compiled value's node: evaluates within one evaluation's shared scope. */
+interface Node extends CompiledValue {
+  evaluateIn(scope: Scope): unknown;
+}
+
+class Literal implements Node {
   readonly dynamic = false;
   constructor(private readonly value: unknown) {}
   evaluate(): unknown {
+    return this.value;
+  }
+  evaluateIn(): unknown {
     return this.value;
   }
   toJSON(): unknown {
@@ -141,30 +175,57 @@ class Literal implements CompiledValue {
   }
 }
 
-class ExpressionValue implements CompiledValue {
+class ExpressionValue implements Node {
   readonly dynamic = true;
+  readonly #native: NativeEvaluator | undefined;
   constructor(
     readonly expression: CompiledExpression,
     private readonly text: string,
-  ) {}
+  ) {
+    this.#native = compileNative(expression.source);
+  }
   evaluate(scope: ExpressionScope | PreparedScope): unknown {
-    return this.expression.evaluate(prepared(scope));
+    return this.evaluateIn(new Scope(scope));
+  }
+  evaluateIn(scope: Scope): unknown {
+    const value = this.#native?.(scope.data);
+    if (value !== undefined) return fromCel(scope.plain ? toCel(value) : value);
+    return this.expression.evaluate(scope.prepared());
   }
   toJSON(): unknown {
     return this.text;
   }
 }
 
-class TemplateValue implements CompiledValue {
+/** One `${{ }}` of a template, with its native form when it has one. */
+interface TemplateExpression {
+  expression: CompiledExpression;
+  native: NativeEvaluator | undefined;
+}
+
+class TemplateValue implements Node {
   readonly dynamic = true;
+  readonly #parts: ReadonlyArray<string | TemplateExpression>;
   constructor(
-    private readonly parts: ReadonlyArray<string | CompiledExpression>,
+    parts: ReadonlyArray<string | CompiledExpression>,
     private readonly text: string,
-  ) {}
+  ) {
+    this.#parts = parts.map((p) => (typeof p === 'string' ? p : { expression: p, native: compileNative(p.source) }));
+  }
   evaluate(scope: ExpressionScope | PreparedScope): string {
-    const ready = prepared(scope);
+    return this.evaluateIn(new Scope(scope));
+  }
+  evaluateIn(scope: Scope): string {
     let out = '';
-    for (const part of this.parts) out += typeof part === 'string' ? part : templateText(part.evaluateRaw(ready));
+    for (const part of this.#parts) {
+      if (typeof part === 'string') {
+        out += part;
+        continue;
+      }
+      const value = part.native?.(scope.data);
+      if (value !== undefined) out += templateText(scope.plain ? toCel(value) : value);
+      else out += templateText(part.expression.evaluateRaw(scope.prepared()));
+    }
     return out;
   }
   toJSON(): unknown {
@@ -172,25 +233,34 @@ class TemplateValue implements CompiledValue {
   }
 }
 
-class ListValue implements CompiledValue {
+class ListValue implements Node {
   readonly dynamic = true;
-  constructor(private readonly items: readonly CompiledValue[]) {}
+  constructor(private readonly items: readonly Node[]) {}
   evaluate(scope: ExpressionScope | PreparedScope): unknown[] {
-    const ready = prepared(scope);
-    return this.items.map((item) => item.evaluate(ready));
+    return this.evaluateIn(new Scope(scope));
+  }
+  evaluateIn(scope: Scope): unknown[] {
+    return this.items.map((item) => item.evaluateIn(scope));
   }
   toJSON(): unknown {
     return this.items.map((item) => item.toJSON());
   }
 }
 
-class MapValue implements CompiledValue {
+class MapValue implements Node {
   readonly dynamic = true;
-  constructor(private readonly entries: ReadonlyArray<readonly [string, CompiledValue]>) {}
+  readonly #keys: readonly string[];
+  readonly #values: readonly Node[];
+  constructor(private readonly entries: ReadonlyArray<readonly [string, Node]>) {
+    this.#keys = entries.map(([k]) => k);
+    this.#values = entries.map(([, v]) => v);
+  }
   evaluate(scope: ExpressionScope | PreparedScope): Record<string, unknown> {
-    const ready = prepared(scope);
+    return this.evaluateIn(new Scope(scope));
+  }
+  evaluateIn(scope: Scope): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [key, value] of this.entries) out[key] = value.evaluate(ready);
+    for (let i = 0; i < this.#keys.length; i++) out[this.#keys[i] as string] = (this.#values[i] as Node).evaluateIn(scope);
     return out;
   }
   toJSON(): unknown {

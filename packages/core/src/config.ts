@@ -27,6 +27,8 @@ export interface WeirConfig {
   triggerRetentionMs: number;
   /** The sensors role's settings, passed through; the sensors package checks them in detail. */
   sensors: Record<string, unknown> | undefined;
+  /** Packs' configuration by pack name (`pack.config`); each pack's schema checks its values when the packs load. */
+  packConfig: Record<string, Record<string, unknown>> | undefined;
   /** The configuration file read, if any. */
   file: string | undefined;
 }
@@ -61,6 +63,7 @@ interface RawConfig {
   log_level?: LogLevel;
   trigger_retention?: string;
   sensors?: Record<string, unknown>;
+  pack_config?: Record<string, Record<string, unknown>>;
 }
 
 /**
@@ -109,6 +112,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<WeirConfig
     logLevel: config.log_level ?? 'info',
     triggerRetentionMs: parseDuration(config.trigger_retention ?? '7d'),
     sensors: config.sensors,
+    packConfig: config.pack_config,
     file: options.file,
   };
 }

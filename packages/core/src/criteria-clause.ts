@@ -1,3 +1,4 @@
+import type { NativeFragment } from './native-code.js';
 import type { CriteriaOperator } from './criteria-operators.js';
 import type { CompiledExpression } from './expression.js';
 
@@ -25,4 +26,12 @@ export interface CriteriaClause {
   cel: CompiledExpression;
   /** The trigger fields it reads. */
   reads: readonly CriteriaRead[];
+  /**
+   * The clause as native code over the scope's plain data (`{ trigger }`), for matching at speed:
+   * an expression giving true or false exactly as `cel` would, or undefined when `cel` must decide
+   * (an evaluation error, a value it does not model). Undefined when the clause is outside the
+   * subset (cel-native.ts): `cel` is then always used. The rules engine writes the clauses of every
+   * rule of a trigger type into one function.
+   */
+  native?: NativeFragment | undefined;
 }

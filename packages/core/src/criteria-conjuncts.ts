@@ -1,3 +1,4 @@
+import { celFragment } from './cel-native.js';
 import type { CriteriaClause } from './criteria-clause.js';
 import { CompiledExpression, type CelSyntaxProblem } from './expression.js';
 
@@ -25,7 +26,7 @@ function clause(text: string, cel: CompiledExpression | CelSyntaxProblem): Crite
     const value = CompiledExpression.tryCompile(optionalRead(path), cel.location);
     return value instanceof CompiledExpression ? [{ path, value }] : [];
   });
-  return { text, field: undefined, operator: undefined, pattern: undefined, cel, reads };
+  return { text, field: undefined, operator: undefined, pattern: undefined, cel, reads, native: celFragment(cel.source) };
 }
 
 /**

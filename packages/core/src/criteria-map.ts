@@ -1,6 +1,7 @@
 import type { CompileResult, CompileSite } from './compiled-value.js';
 import type { CriteriaClause } from './criteria-clause.js';
 import { isCriteriaOperator, operatorCel, type OperatorCel } from './criteria-operators.js';
+import { criterionFragment } from './criteria-predicate.js';
 import { compileExpression, CompiledExpression } from './expression.js';
 import { PackError } from './pack-errors.js';
 import { fixedLocator, type PathSegment, type SourceLocator } from './source-locator.js';
@@ -77,6 +78,7 @@ function compileCriterion(field: string, { operator, pattern }: Criterion, at: S
     pattern,
     cel: condition,
     reads: [{ path: field, value: compileExpression(`${optional}.orValue(null)`, location) }],
+    native: criterionFragment(segments, operator, pattern),
   };
 }
 

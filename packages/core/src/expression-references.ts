@@ -2,7 +2,7 @@ import { celEnvironment } from './cel-environment.js';
 
 /** One `<root>.<name>` (or `<root>["name"]`) an expression reads, with where it starts in the source. */
 export interface MemberReference {
-  /** The scope variable read from (`input`, `vars`, `task`, …). */
+  /** The scope variable read from (`input`, `vars`, `task`, …), or a dotted path of one (`pack.config`). */
   root: string;
   /** The field read from it. */
   name: string;
@@ -26,6 +26,9 @@ interface AstNode {
  * macro (`.map(input, …)` shadows `input`) or `cel.bind`. Read from the parsed tree, so string
  * literals (`"input.x"`) and map keys are not mistaken for reads. `has(input.x)` counts as a read of
  * `input.x`. Dynamic indexes (`input[key]`) are not references. Empty when the source does not parse.
+ *
+ * A root may be a dotted path (`pack.config`): `pack.config.endpoint` is then reported once, as
+ * `{root: 'pack.config', name: 'endpoint'}`, and not also as a read of `pack.config`.
  */
 export function memberReferences(source: string, roots: ReadonlySet<string>): MemberReference[] {
   let ast: unknown;
@@ -53,8 +56,8 @@ function visit(value: unknown, bound: ReadonlySet<string>, walk: Walk): void {
   const { op, args } = value;
   if ((op === '.' || op === '.?' || op === '[]' || op === '[?]') && Array.isArray(args)) {
     const [target, field] = args as [unknown, unknown];
-    const root = isNode(target) && target.op === 'id' && typeof target.args === 'string' ? target.args : undefined;
-    if (root !== undefined && walk.roots.has(root) && !bound.has(root)) {
+    const root = pathOf(target);
+    if (root !== undefined && walk.roots.has(root) && !bound.has(root.split('.')[0] ?? root)) {
       const name = typeof field === 'string' ? field : isNode(field) && field.op === 'value' && typeof field.args === 'string' ? field.args : undefined;
       if (name !== undefined) walk.found.push({ root, name, offset: value.range.start });
       if (typeof field !== 'string') visit(field, bound, walk);
@@ -88,6 +91,16 @@ function visit(value: unknown, bound: ReadonlySet<string>, walk: Walk): void {
   }
   if (op === 'value' || op === 'id') return;
   visit(args, bound, walk);
+}
+
+/** `a` for the identifier a, `a.b.c` for a chain of plain field reads from it; undefined for anything else. */
+function pathOf(node: unknown): string | undefined {
+  if (!isNode(node)) return undefined;
+  if (node.op === 'id') return typeof node.args === 'string' ? node.args : undefined;
+  if (node.op !== '.' || !Array.isArray(node.args)) return undefined;
+  const [target, field] = node.args as [unknown, unknown];
+  const head = pathOf(target);
+  return head === undefined || typeof field !== 'string' ? undefined : `${head}.${field}`;
 }
 
 function isNode(value: unknown): value is AstNode {

@@ -51,6 +51,8 @@ export type {
 export { PackError, ExpressionError } from './pack-errors.js';
 export type { PackErrorCode } from './pack-errors.js';
 export { loadPack, loadPacks } from './pack-loader.js';
+export { applyPackConfig } from './pack-config.js';
+export type { PackConfigValues } from './pack-config.js';
 export type { LoadPackOptions, PackLoadResult, PacksLoadResult } from './pack-loader.js';
 export type { KnownRefs } from './pack-references.js';
 export type { LoadedPack, PackItem } from './loaded-pack.js';
@@ -73,6 +75,9 @@ export { compileCriteria } from './criteria-map.js';
 export type { Criterion, CompiledCriteria } from './criteria-map.js';
 export { conjunctClauses } from './criteria-conjuncts.js';
 export type { CriteriaClause, CriteriaRead } from './criteria-clause.js';
+export { NativeCode } from './native-code.js';
+export { compileNative, celFragment } from './cel-native.js';
+export type { NativeEvaluator, NativeFragment } from './native-code.js';
 export type { AliasDefinition, AliasFormat, AliasReply } from './alias-definition.js';
 export type { PolicyDefinition, PolicyScope, GateKind } from './policy-definition.js';
 export { normalizeParameters, parametersToJsonSchema, compileParameters } from './parameters.js';

@@ -23,6 +23,12 @@ export interface LoadedPack {
   contentHash: string;
   /** Parameters of the pack's configuration (`pack.config`). */
   configSchema: ParameterMap;
+  /**
+   * The configuration expressions see as `pack.config`: the schema's defaults, overridden by the
+   * values the process was given (`loadPacks(dir, {config})`). Not part of the content hash: a
+   * deployment's setting, not the pack's content; keep it out of stored definitions (it may hold secrets).
+   */
+  config: Record<string, unknown>;
   triggerTypes: Record<string, TriggerTypeDefinition>;
   actions: Record<string, ActionDefinition>;
   workflows: Record<string, WorkflowDefinition>;

@@ -12,7 +12,9 @@ import { UserError, type SourceLocation, type WeirErrorOptions } from './errors.
  * - `PACK_DEPENDENCY`: a declared dependency is missing, at the wrong version, or has errors itself.
  * - `PACK_UNREACHABLE`: a workflow task that no path from the workflow's start tasks leads to.
  * - `PACK_VARIABLE`: an expression names an undefined variable: `input.<name>` the workflow does not
- *   declare, `task.<name>` of no task, `vars.<name>` that neither `vars:` nor any `publish` sets.
+ *   declare, `task.<name>` of no task, `vars.<name>` that neither `vars:` nor any `publish` sets,
+ *   `pack.config.<key>` the pack's config schema does not declare.
+ * - `PACK_CONFIG`: the configuration a process gives a pack does not fit its config schema.
  * - `PACK_PARAMETER`: a task's `input` does not fit what it calls: a key the action (or sub-workflow)
  *   does not declare, or a required parameter without default that the task does not give.
  */
@@ -26,7 +28,8 @@ export type PackErrorCode =
   | 'PACK_DEPENDENCY'
   | 'PACK_UNREACHABLE'
   | 'PACK_VARIABLE'
-  | 'PACK_PARAMETER';
+  | 'PACK_PARAMETER'
+  | 'PACK_CONFIG';
 
 /**
  * One mistake in a pack, located: `file` as the loader was given it (pack dir + relative path),

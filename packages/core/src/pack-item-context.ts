@@ -3,6 +3,7 @@ import { parseDuration } from './duration.js';
 import type { SourceLocation } from './errors.js';
 import type { CompiledExpression } from './expression.js';
 import { PackError, type PackErrorCode } from './pack-errors.js';
+import type { ParameterMap } from './parameters.js';
 import type { PathSegment } from './source-locator.js';
 import type { TaskCall } from './task-input-check.js';
 import type { YamlSource } from './yaml-source.js';
@@ -47,6 +48,8 @@ export class PackItemContext {
     readonly refs: PackReference[],
     /** Every file of the pack, relative, with `/` separators (to check entry points exist). */
     readonly packFiles: ReadonlySet<string>,
+    /** The pack's config schema: what `pack.config.<key>` may name. */
+    readonly configSchema: ParameterMap = {},
   ) {}
 
   /** The fields of DefinitionBase for an item named `name`. */

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedPack } from './loaded-pack.js';
+import { applyPackConfig, type PackConfigValues } from './pack-config.js';
 import { PackError } from './pack-errors.js';
 import { RefIndex, type KnownRefs } from './pack-references.js';
 import { readPack, type PackDraft } from './pack-reader.js';
@@ -12,6 +13,11 @@ export interface LoadPackOptions {
   dependencies?: readonly LoadedPack[];
   /** Items known from elsewhere (a server's registry of loaded packs), by qualified name. */
   known?: KnownRefs;
+  /**
+   * The process's configuration of its packs (`pack.config`), checked against each config schema;
+   * a pack whose values do not fit is left out with `PACK_CONFIG` errors. @default defaults only, unchecked
+   */
+  config?: PackConfigValues;
 }
 
 /** The outcome of loading one pack: the pack only when it has no error. */
@@ -39,7 +45,7 @@ export async function loadPack(dir: string, options: LoadPackOptions = {}): Prom
   const draft = await readPack(dir);
   const index = new RefIndex().addPack(draft.pack).addBroken(draft.pack.name, draft.broken).addKnown(options.known ?? {});
   for (const dependency of options.dependencies ?? []) index.addPack(dependency);
-  const errors = [...draft.errors, ...resolve(draft, index)];
+  const errors = [...draft.errors, ...resolve(draft, index), ...configure(draft, options.config)];
   const versions = new Map((options.dependencies ?? []).map((p) => [p.name, p.version]));
   errors.push(...checkDependencies(draft, (name) => versions.get(name), { requireAll: false }));
   const sorted = sortErrors(errors);
@@ -51,7 +57,7 @@ export async function loadPack(dir: string, options: LoadPackOptions = {}): Prom
  * reference another's items (a rule in `alertmanager` requesting `core.echo`). A pack with errors is
  * left out, and so is every pack that depends on it or references its items, with an error saying so.
  */
-export async function loadPacks(rootDir: string, options: { known?: KnownRefs } = {}): Promise<PacksLoadResult> {
+export async function loadPacks(rootDir: string, options: Pick<LoadPackOptions, 'known' | 'config'> = {}): Promise<PacksLoadResult> {
   let folders: string[];
   try {
     const entries = await readdir(rootDir, { withFileTypes: true });
@@ -78,11 +84,17 @@ export async function loadPacks(rootDir: string, options: { known?: KnownRefs } 
   for (const draft of drafts) {
     draft.errors.push(...resolve(draft, index));
     draft.errors.push(...checkDependencies(draft, (name) => byName.get(name)?.pack.version, { requireAll: true }));
+    draft.errors.push(...configure(draft, options.config));
   }
   cascadeBrokenPacks(drafts, index);
 
   const errors = sortErrors(drafts.flatMap((d) => d.errors));
   return { packs: drafts.filter((d) => d.errors.length === 0).map((d) => d.pack), errors };
+}
+
+/** Sets the pack's `config` from the process's values for it (`PACK_CONFIG` errors when they do not fit). */
+function configure(draft: PackDraft, config: PackConfigValues | undefined): PackError[] {
+  return applyPackConfig(draft.pack, config === undefined ? undefined : (config[draft.pack.name] ?? {}));
 }
 
 function resolve(draft: PackDraft, index: RefIndex): PackError[] {

@@ -62,7 +62,7 @@ export async function readPack(dir: string): Promise<PackDraft> {
   const fallbackName = basename(absolute);
   const pack: LoadedPack = {
     name: fallbackName, version: '0.0.0', description: '', dependencies: {}, dir: absolute, contentHash: '',
-    configSchema: {}, triggerTypes: {}, actions: {}, workflows: {}, rules: {}, aliases: {}, policies: {},
+    configSchema: {}, config: {}, triggerTypes: {}, actions: {}, workflows: {}, rules: {}, aliases: {}, policies: {},
   };
   let files: string[];
   try {
@@ -124,7 +124,7 @@ export async function readPack(dir: string): Promise<PackDraft> {
     for (const rel of definitionFiles(files, folder)) {
       const source = await read(rel, ITEM_FOLDERS[folder], REF_KINDS[folder]);
       if (!source) continue;
-      const ctx = new PackItemContext(pack.name, source, rel, errors, refs, packFiles);
+      const ctx = new PackItemContext(pack.name, source, rel, errors, refs, packFiles, pack.configSchema);
       const item = BUILDERS[folder](source.value, ctx);
       // Actions and workflows share a namespace: a request or chat command names either.
       const namespace = item.kind === 'workflow' ? 'action' : item.kind;

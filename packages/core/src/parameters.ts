@@ -78,8 +78,20 @@ export interface ParameterValidator {
   apply(input: Record<string, unknown>): { value: Record<string, unknown>; errors: string[] };
 }
 
+// A definition's parameters are compiled once, however many requests and runs check against them.
+const COMPILED = new WeakMap<ParameterMap, ParameterValidator>();
+
 /** Compiles parameters once into a validator (the engine runs it on every request's input). */
 export function compileParameters(parameters: ParameterMap): ParameterValidator {
+  let validator = COMPILED.get(parameters);
+  if (!validator) {
+    validator = compileValidator(parameters);
+    COMPILED.set(parameters, validator);
+  }
+  return validator;
+}
+
+function compileValidator(parameters: ParameterMap): ParameterValidator {
   const schema = compileJsonSchema(parametersToJsonSchema(parameters));
   const defaults = Object.entries(parameters).filter(([, p]) => p.default !== undefined);
   return {

@@ -11,7 +11,7 @@ import type { WorkflowDefinition } from './workflow-definition.js';
  * Static checks of one workflow that need nothing but its own file, run once it is built:
  * - every task is reachable from a start task (`PACK_UNREACHABLE`);
  * - every `input.<name>`, `task.<name>` and `vars.<name>` in its expressions names something the
- *   workflow defines (`PACK_VARIABLE`).
+ *   workflow defines, and every `pack.config.<key>` a key of its pack's config schema (`PACK_VARIABLE`).
  * Errors go to `ctx`, located at the task's key or at the reference inside the expression.
  */
 export function checkWorkflow(raw: Record<string, unknown>, workflow: WorkflowDefinition, ctx: PackItemContext): void {
@@ -46,15 +46,29 @@ function checkReachable(workflow: WorkflowDefinition, ctx: PackItemContext): voi
   }
 }
 
-const ROOTS: ReadonlySet<string> = new Set(['input', 'task', 'vars']);
+type Root = 'input' | 'task' | 'vars' | 'pack' | 'pack.config';
+
+const ROOTS: ReadonlySet<string> = new Set<Root>(['input', 'task', 'vars', 'pack', 'pack.config']);
 
 type Raw = Record<string, unknown>;
 
-/** What each checked scope variable may name; `vars` undefined when the names cannot be known. */
-interface Known {
-  input: ReadonlySet<string>;
-  task: ReadonlySet<string>;
-  vars: ReadonlySet<string> | undefined;
+/** What each checked scope variable may name; a root left out (or `vars` when the names cannot be known) is not checked. */
+type Known = { readonly [root in Root]?: ReadonlySet<string> };
+
+/** `pack` holds one field, `config`, whose keys are the pack's config schema. */
+function packRoots(ctx: PackItemContext): Pick<Known, 'pack' | 'pack.config'> {
+  return { pack: new Set(['config']), 'pack.config': new Set(Object.keys(ctx.configSchema)) };
+}
+
+/**
+ * Checks an action's templates (`command`, `http`, `output`): every `pack.config.<key>` must be a key
+ * of its pack's config schema (`PACK_VARIABLE`), as in workflows.
+ */
+export function checkActionVariables(raw: Raw, ctx: PackItemContext): void {
+  const known = packRoots(ctx);
+  for (const field of ['command', 'http', 'output']) {
+    if (raw[field] !== undefined) checkValue({ value: raw[field], path: [field], condition: false }, known, ctx);
+  }
 }
 
 function checkVariables(raw: Raw, workflow: WorkflowDefinition, ctx: PackItemContext): void {
@@ -63,10 +77,14 @@ function checkVariables(raw: Raw, workflow: WorkflowDefinition, ctx: PackItemCon
     input: new Set(Object.keys(workflow.input)),
     task: new Set(Object.keys(rawTasks)),
     vars: varsSet(raw, rawTasks),
+    ...packRoots(ctx),
   };
   const check = (value: unknown, path: PathSegment[], condition = false) => checkValue({ value, path, condition }, known, ctx);
   check(raw.vars, ['vars']);
-  if (isMap(raw.impact)) check(raw.impact.targets, ['impact', 'targets']);
+  if (isMap(raw.impact)) {
+    check(raw.impact.targets, ['impact', 'targets']);
+    if (raw.impact.batch_size !== undefined) check(raw.impact.batch_size, ['impact', 'batch_size']);
+  }
   check(raw.output, ['output']);
   for (const [name, task] of Object.entries(rawTasks)) {
     if (!isMap(task)) continue;
@@ -121,20 +139,24 @@ function checkValue(at: { value: unknown; path: PathSegment[]; condition: boolea
 
 function checkSource(source: string, locate: (offset: number) => SourceLocation, known: Known, ctx: PackItemContext): void {
   for (const ref of memberReferences(source, ROOTS)) {
-    const message = undefinedMessage(ref.root as 'input' | 'task' | 'vars', ref.name, known);
+    const message = undefinedMessage(ref.root as Root, ref.name, { known, pack: ctx.pack });
     if (message === undefined) continue;
     ctx.errors.push(new PackError('PACK_VARIABLE', message, { location: locate(ref.offset), pack: ctx.pack }));
   }
 }
 
-function undefinedMessage(root: 'input' | 'task' | 'vars', name: string, known: Known): string | undefined {
-  const names = known[root];
+function undefinedMessage(root: Root, name: string, at: { known: Known; pack: string }): string | undefined {
+  const names = at.known[root];
   if (names === undefined || names.has(name)) return undefined;
   const near = didYouMean(name, names);
   const hint = near === undefined ? '' : ` (did you mean ${root}.${near}?)`;
   const listed = (what: string) => (names.size === 0 ? `it has no ${what}` : `${what}: ${[...names].join(', ')}`);
   if (root === 'input') return `undefined variable input.${name}: the workflow declares no input ${name}${hint}; ${listed('inputs')}`;
   if (root === 'task') return `undefined variable task.${name}: the workflow has no task ${name}${hint}; ${listed('tasks')}`;
+  if (root === 'pack') return `undefined variable pack.${name}: pack holds only config (pack.config.<key>)${hint}`;
+  if (root === 'pack.config') {
+    return `undefined variable pack.config.${name}: pack ${at.pack} declares no config ${name} (config_schema in pack.yaml or config.schema.yaml)${hint}; ${listed('config keys')}`;
+  }
   return `undefined variable vars.${name}: neither vars: nor any publish sets ${name}${hint}`;
 }
 

@@ -31,6 +31,8 @@ export interface ImpactDefinition {
   targets: CompiledValue;
   outOfProduction: boolean;
   maxTargets: number | undefined;
+  /** Progressive runs: how many targets leave production at once (evaluates to a positive integer). */
+  batchSize: CompiledValue | undefined;
 }
 
 /** One task: exactly one of `action`, `workflow`, `approval`. */
@@ -113,6 +115,7 @@ export function buildWorkflow(raw: Raw & { name: string; description?: string },
           targets: ctx.compile(impact.targets, ['impact', 'targets']),
           outOfProduction: impact.out_of_production === true,
           maxTargets: impact.max_targets as number | undefined,
+          batchSize: impact.batch_size === undefined ? undefined : ctx.compile(impact.batch_size, ['impact', 'batch_size']),
         },
     tasks,
     output: raw.output === undefined ? undefined : ctx.compile(raw.output, ['output']),

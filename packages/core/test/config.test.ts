@@ -78,6 +78,13 @@ describe('configuration', () => {
     expect(error.message).toBe('http.prot: unknown field "prot" (did you mean "port"?)');
   });
 
+  it('reads packs’ configuration by pack name, and refuses one that is not a map', async () => {
+    const config = await loadConfig({ file: await file('pack_config:\n  fleet:\n    endpoint: http://10.0.0.5:8080\n'), env: {} });
+    expect(config.packConfig).toEqual({ fleet: { endpoint: 'http://10.0.0.5:8080' } });
+    const error = await failure({ file: await file('pack_config:\n  fleet: http://10.0.0.5\n'), env: {} });
+    expect(error.message).toMatch(/^pack_config\.fleet: must be a map of the pack's settings/);
+  });
+
   it('rejects a bad log level, URL and duration', async () => {
     expect((await failure({ env: { WEIR_LOG_LEVEL: 'loud' } })).message).toBe(
       "WEIR_LOG_LEVEL: must be one of trace, debug, info, warn, error, fatal, silent, got 'loud'",

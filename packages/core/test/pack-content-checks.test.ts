@@ -119,7 +119,7 @@ describe('action checks', () => {
     const { errors } = await loadFiles({ 'actions/a.yaml': 'name: Say-Hi\nrunner: bash\n' });
     expect(summary(errors)).toEqual([
       "PACK_SCHEMA name 1:7 must be a lowercase identifier (letters, digits, _; starting with a letter) such as set_state, got 'Say-Hi'",
-      'PACK_SCHEMA runner 2:9 must be one of "shell", "ssh", "http", "js", "noop", "sleep", "approval", got \'bash\'',
+      'PACK_SCHEMA runner 2:9 must be one of "shell", "ssh", "http", "js", "noop", "sleep", "approval", "fleet", "policy", got \'bash\'',
     ]);
   });
 });

@@ -143,3 +143,16 @@ export class SimulatedServerBusyError extends OperationalError {
     this.host = host;
   }
 }
+
+/**
+ * A simulated server cannot do what was asked right now: its BMC refused a power cycle
+ * (`refuseNextReboot`), or its agent does not answer (rebooting, stuck). The HTTP face answers 503.
+ */
+export class SimulatedServerUnavailableError extends OperationalError {
+  override name = 'SimulatedServerUnavailableError';
+  readonly host: string;
+  constructor(host: string, reason: string, options: WeirErrorOptions = {}) {
+    super('FLEET_SIM_UNAVAILABLE', `${host}: ${reason}`, options);
+    this.host = host;
+  }
+}

@@ -1,7 +1,8 @@
 /**
  * @weir/fleet: the fleet inventory (types and the `Inventory` port, in-memory and SQL adapters,
  * the `FleetService` that audits and announces changes), the
- * production-state machine, selections, inventory files (YAML/JSON/CSV) and the fleet simulator.
+ * production-state machine, selections, inventory files (YAML/JSON/CSV), runner `fleet`
+ * (`FleetTaskRunner`) and the fleet simulator.
  */
 export { PRODUCTION_STATES, isProductionState } from './production-state.js';
 export type { ProductionState } from './production-state.js';
@@ -40,6 +41,8 @@ export { planUpsert, poolKey, sameLabels } from './upsert-plan.js';
 export type { UpsertPlan, ServerWrite, StoredInventoryFacts, StoredServerFacts } from './upsert-plan.js';
 export { selectorCondition, globToLikePattern } from './selection-sql.js';
 export { FleetService, SERVER_STATE_CHANGED } from './fleet-service.js';
+export { FleetTaskRunner, FLEET_RUNNER } from './fleet-task-runner.js';
+export type { FleetTaskRunnerOptions, SetStateOutput, SelectOutput } from './fleet-task-runner.js';
 export type {
   FleetServiceOptions,
   SetStateOptions,
@@ -81,6 +84,7 @@ export {
   SimulatorOptionsError,
   SimulatorRequestError,
   SimulatedServerBusyError,
+  SimulatedServerUnavailableError,
   formatInventoryIssue,
 } from './errors.js';
 export type { InventoryIssue } from './errors.js';
@@ -93,7 +97,7 @@ export { dailyTrafficFactor, localHourOf, TROUGH_HOUR, PEAK_HOUR, DAILY_TROUGH }
 export { TrafficModel } from './simulator/traffic-model.js';
 export type { Surge, TrafficModelOptions } from './simulator/traffic-model.js';
 export { FleetSimulator } from './simulator/fleet-simulator.js';
-export type { SimulatedHealth, SimulatedServerView, RebootHandle, SiteTraffic } from './simulator/fleet-simulator.js';
+export type { SimulatedHealth, SimulatedServerView, RebootHandle, SiteTraffic, PatchResult, ConfigureResult } from './simulator/fleet-simulator.js';
 export { compileFleetSimulatorOptions } from './simulator/fleet-simulator-options.js';
 export type { FleetSimulatorOptions, CompiledFleetSimulatorOptions } from './simulator/fleet-simulator-options.js';
 export type { SimulatedDisk } from './simulator/simulated-disks.js';
@@ -111,4 +115,6 @@ export type { Ticket, TicketRequest } from './simulator/ticket-desk.js';
 export { renderPrometheusText, PROMETHEUS_CONTENT_TYPE } from './simulator/prometheus-text.js';
 export type { GaugeFamily, GaugeSample } from './simulator/prometheus-text.js';
 export { startSimulatorServer } from './simulator/simulator-http-server.js';
+export { startSimulatorWebhook } from './simulator/simulator-webhook.js';
+export type { SimulatorWebhookOptions, SimulatorWebhook } from './simulator/simulator-webhook.js';
 export type { SimulatorServerOptions, RunningSimulatorServer } from './simulator/simulator-http-server.js';

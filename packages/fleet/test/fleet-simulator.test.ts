@@ -3,6 +3,7 @@ import {
   FleetSimulator,
   generateFleet,
   SimulatedServerBusyError,
+  SimulatedServerUnavailableError,
   SimulatorOptionsError,
   SimulatorRequestError,
   type FleetSimulatorOptions,
@@ -203,5 +204,58 @@ describe('fleet simulator: disks and health', () => {
     });
     sim.failDisk('edge-001.ams');
     expect(events).toHaveLength(1);
+  });
+});
+
+describe('fleet simulator: failure injection for workflow tests', () => {
+  it('keeps held connections on a draining server until they are let go', () => {
+    const { sim, clock } = simulate({ drainHalfLifeMs: 1 });
+    sim.holdConnections('edge-001.ams', 7);
+    sim.setProductionState('edge-001.ams', 'draining');
+    clock.advance(MINUTE);
+    expect(sim.server('edge-001.ams').connections).toBe(7);
+    sim.holdConnections('edge-001.ams', 0);
+    expect(sim.server('edge-001.ams').connections).toBe(0);
+  });
+
+  it('has the BMC refuse the next power cycle with a reason, then accept the one after', () => {
+    const { sim } = simulate({ rebootFailureProbability: 0 });
+    sim.refuseNextReboot('edge-001.ams', 'BMC firmware hung');
+    expect(() => sim.reboot('edge-001.ams')).toThrow(SimulatedServerUnavailableError);
+    expect(sim.server('edge-001.ams')).toMatchObject({ up: true, power: 'on' });
+    expect(() => sim.reboot('edge-001.ams')).not.toThrow();
+  });
+
+  it('reboots as fast as rebootMinimumMs allows', () => {
+    const { sim, clock } = simulate({ rebootMedianMs: 2, rebootMinimumMs: 1, rebootFailureProbability: 0 });
+    const reboot = sim.reboot('edge-001.ams');
+    expect(reboot.durationMs).toBeLessThan(10);
+    clock.advance(reboot.durationMs);
+    expect(sim.server('edge-001.ams').up).toBe(true);
+  });
+});
+
+describe('fleet simulator: patches and configuration', () => {
+  it('installs a release that takes effect at the next reboot', () => {
+    const { sim, clock } = simulate({ rebootFailureProbability: 0 });
+    expect(sim.patch('edge-001.ams', { release: '2026-11' })).toMatchObject({ host: 'edge-001.ams', release: '2026-11', rebootRequired: true });
+    expect(sim.server('edge-001.ams')).toMatchObject({ release: '2026-11', rebootRequired: true });
+    clock.advance(sim.reboot('edge-001.ams').durationMs);
+    expect(sim.server('edge-001.ams')).toMatchObject({ release: '2026-11', rebootRequired: false, bootCount: 1 });
+  });
+
+  it('applies a configuration version at once', () => {
+    const { sim } = simulate();
+    expect(sim.configure('edge-001.ams', { version: 'c0ffee1' }).configVersion).toBe('c0ffee1');
+    expect(sim.server('edge-001.ams').configVersion).toBe('c0ffee1');
+  });
+
+  it('refuses to patch or configure a server whose agent does not answer', () => {
+    const { sim, clock } = simulate();
+    const reboot = sim.reboot('edge-001.ams');
+    expect(() => sim.patch('edge-001.ams', { release: 'r' })).toThrow(SimulatedServerBusyError);
+    sim.failNextReboot('edge-002.ams', 'stuck');
+    clock.advance(sim.reboot('edge-002.ams').durationMs + reboot.durationMs);
+    expect(() => sim.configure('edge-002.ams', { version: 'v' })).toThrow(SimulatedServerUnavailableError);
   });
 });

@@ -171,6 +171,33 @@ describe('fleet simulator over HTTP', () => {
     expect((await post('/sites/zzz/surge', { factor: 2, durationMs: 1 })).status).toBe(404);
   });
 
+  it('lists a server’s disks by bay, a failed one included', async () => {
+    await post('/servers/storage-001.ams/disk-failures', { slot: 3 });
+    const body = (await (await get('/servers/storage-001.ams/disks')).json()) as { host: string; disks: Array<{ slot: number; status: string }> };
+    expect(body.host).toBe('storage-001.ams');
+    expect(body.disks).toHaveLength(12);
+    expect(body.disks.filter((d) => d.status === 'failed').map((d) => d.slot)).toEqual([3]);
+  });
+
+  it('installs a patch and applies a configuration through the agent, 400 without a value', async () => {
+    const patched = await post('/servers/edge-001.ams/patch', { release: '2026-11' });
+    expect(patched.status).toBe(200);
+    expect(await patched.json()).toMatchObject({ host: 'edge-001.ams', release: '2026-11', rebootRequired: true });
+    expect((await post('/servers/edge-001.ams/config', { version: 'c0ffee1' })).status).toBe(200);
+    expect(await (await get('/servers/edge-001.ams')).json()).toMatchObject({ release: '2026-11', rebootRequired: true, configVersion: 'c0ffee1' });
+    expect((await post('/servers/edge-001.ams/patch', {})).status).toBe(400);
+  });
+
+  it('answers 503 with the reason when the BMC refuses a reboot, and 503 from an agent that does not answer', async () => {
+    simulator.refuseNextReboot('edge-001.ams', 'BMC firmware hung');
+    const refused = await post('/servers/edge-001.ams/reboot');
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toEqual({ error: { code: 'FLEET_SIM_UNAVAILABLE', message: 'edge-001.ams: the BMC refused the power cycle: BMC firmware hung' } });
+    simulator.failNextReboot('edge-002.ams', 'stuck');
+    clock.advance(simulator.reboot('edge-002.ams').durationMs);
+    expect((await post('/servers/edge-002.ams/patch', { release: 'r' })).status).toBe(503);
+  });
+
   it('answers 405 for a wrong method and 404 for an unknown route', async () => {
     expect((await post('/metrics')).status).toBe(405);
     expect((await get('/servers/edge-001.ams/reboot')).status).toBe(405);

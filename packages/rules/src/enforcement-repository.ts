@@ -1,6 +1,6 @@
-import { newId, type RequestId, type TraceId, type TriggerId } from '@weir/core';
+import { BugError, newId, type RequestId, type TraceId, type TriggerId } from '@weir/core';
 import type { Database, SqlStore } from '@weir/store';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { EnforcementStoreError } from './errors.js';
 import { throttleBucket } from './guard-decisions.js';
 import type { EnforcementOutcome, RuleEnforcementsTable, RuleTables } from './rule-tables.js';
@@ -53,6 +53,18 @@ export interface DedupState {
 
 type Db = Kysely<Database & RuleTables>;
 
+/** Enforcements written by one statement at most (its JSON parameter stays a few hundred KiB). */
+const MAX_ROWS_PER_STATEMENT = 1000;
+
+/** Whether recording `input` needs a decision under a lock (dedup or throttle of a request). */
+export function isGuarded(input: EnforceInput): boolean {
+  return input.outcome === 'requested' && (input.dedup !== undefined || input.throttle !== undefined);
+}
+
+function pairKey(triggerId: string, rule: string): string {
+  return `${triggerId}\u0000${rule}`;
+}
+
 /** Thrown inside the transaction to roll back a dedup claim when the throttle refuses. */
 class Throttled extends Error {}
 
@@ -75,6 +87,88 @@ export class EnforcementRepository {
     } catch (error) {
       if (error instanceof EnforcementStoreError) throw error;
       throw new EnforcementStoreError({ triggerId: input.triggerId, rule: input.rule }, { cause: error });
+    }
+  }
+
+  /**
+   * Decides and records many enforcements at once, in `inputs` order (group commit). Those without
+   * dedup or throttle, the usual case, are one `INSERT … ON CONFLICT DO NOTHING` whatever their
+   * number, and replays (rows a first delivery already wrote) one `SELECT`; the rest go through
+   * `enforce` one by one, since each is a decision PostgreSQL makes under a lock.
+   * @throws EnforcementStoreError when any fails (every one is idempotent: a retry replays what
+   * was recorded)
+   */
+  async enforceMany(inputs: readonly EnforceInput[]): Promise<EnforceResult[]> {
+    const results = new Array<EnforceResult>(inputs.length);
+    const plain: number[] = [];
+    const guarded: Array<Promise<void>> = [];
+    inputs.forEach((input, i) => {
+      if (isGuarded(input)) guarded.push(this.enforce(input).then((r) => void (results[i] = r)));
+      else plain.push(i);
+    });
+    for (let start = 0; start < plain.length; start += MAX_ROWS_PER_STATEMENT) {
+      const chunk = plain.slice(start, start + MAX_ROWS_PER_STATEMENT);
+      const recorded = await this.#insertPlain(chunk.map((i) => inputs[i] as EnforceInput));
+      chunk.forEach((i, k) => (results[i] = recorded[k] as EnforceResult));
+    }
+    await Promise.all(guarded);
+    return results;
+  }
+
+  /** One statement for enforcements that need no decision: inserted rows are new, the others replays. */
+  async #insertPlain(inputs: readonly EnforceInput[]): Promise<EnforceResult[]> {
+    const [first] = inputs;
+    if (!first) return [];
+    try {
+      const rows = JSON.stringify(
+        inputs.map((input) => ({
+          id: newId<'Enforcement'>(),
+          trigger_id: input.triggerId,
+          trigger_type: input.triggerType,
+          rule: input.rule,
+          outcome: input.outcome,
+          request_id: input.outcome === 'requested' ? (input.request?.id ?? null) : null,
+          reason: input.reason,
+          request: input.outcome === 'requested' && input.request ? input.request : null,
+          trace_id: input.traceId,
+          at: new Date(input.now).toISOString(),
+        })),
+      );
+      // The rows travel as one JSON parameter (as the trigger store's insertMany does): no
+      // parameter ceiling, the same bytes on PostgreSQL and PGlite.
+      const inserted = await sql<Selectable<RuleEnforcementsTable>>`
+        insert into rule_enforcements (id, trigger_id, trigger_type, rule, outcome, request_id, reason, request, trace_id, at)
+        select id, trigger_id, trigger_type, rule, outcome, request_id, reason, request, trace_id, at
+        from jsonb_to_recordset(${rows}::jsonb)
+          as t(id text, trigger_id text, trigger_type text, rule text, outcome text, request_id text, reason text, request jsonb, trace_id text, at timestamptz)
+        on conflict (trigger_id, rule) do nothing
+        returning *`.execute(this.#db);
+      const fresh = new Map(inserted.rows.map((row) => [pairKey(row.trigger_id, row.rule), row]));
+      const missing = inputs.filter((input) => !fresh.has(pairKey(input.triggerId, input.rule)));
+      const existing = new Map<string, Selectable<RuleEnforcementsTable>>();
+      if (missing.length > 0) {
+        const found = await this.#db
+          .selectFrom('rule_enforcements')
+          .selectAll()
+          .where('trigger_id', 'in', [...new Set(missing.map((m) => m.triggerId))])
+          .execute();
+        for (const row of found) existing.set(pairKey(row.trigger_id, row.rule), row);
+      }
+      return inputs.map((input) => {
+        const key = pairKey(input.triggerId, input.rule);
+        const row = fresh.get(key);
+        if (row) {
+          fresh.delete(key); // the same (trigger, rule) twice in one batch: the second is a replay
+          existing.set(key, row);
+          return { enforcement: toEnforcement(row), replay: false };
+        }
+        const before = existing.get(key);
+        if (!before) throw new BugError(`enforcement of ${input.rule} for ${input.triggerId} neither inserted nor found`);
+        return { enforcement: toEnforcement(before), replay: true };
+      });
+    } catch (error) {
+      if (error instanceof EnforcementStoreError) throw error;
+      throw new EnforcementStoreError({ triggerId: first.triggerId, rule: first.rule }, { cause: error });
     }
   }
 

@@ -8,6 +8,7 @@ export type { TriggerProcessed, RulesEngineStats } from './rules-engine.js';
 export { compileRulesEngineOptions } from './rules-engine-options.js';
 export type { RulesEngineOptions, CompiledRulesEngineOptions } from './rules-engine-options.js';
 export { RuleIndex } from './rule-index.js';
+export { TypeMatcher } from './type-matcher.js';
 export { compileRule } from './compiled-rule.js';
 export type { CompiledRule } from './compiled-rule.js';
 export { matchTrigger } from './trigger-matcher.js';

@@ -1,12 +1,14 @@
 import type { LoadedPack, RuleDefinition } from '@weir/core';
 import { compileRule, type CompiledRule } from './compiled-rule.js';
+import { TypeMatcher } from './type-matcher.js';
 
 /**
  * Every rule of the loaded packs, indexed by trigger type: matching a trigger looks at the rules
- * of its type only. Immutable: a reload builds a new index and swaps it in whole.
+ * of its type only, whose criteria are compiled together to native code (type-matcher.ts).
+ * Immutable: a reload builds a new index and swaps it in whole.
  */
 export class RuleIndex {
-  readonly #byType: ReadonlyMap<string, readonly CompiledRule[]>;
+  readonly #byType: ReadonlyMap<string, TypeMatcher>;
   readonly #byRef: ReadonlyMap<string, CompiledRule>;
 
   private constructor(rules: readonly CompiledRule[]) {
@@ -18,7 +20,7 @@ export class RuleIndex {
       if (list) list.push(rule);
       else byType.set(rule.definition.triggerType, [rule]);
     }
-    this.#byType = byType;
+    this.#byType = new Map([...byType].map(([type, list]) => [type, new TypeMatcher(list)]));
     this.#byRef = byRef;
   }
 
@@ -44,7 +46,12 @@ export class RuleIndex {
 
   /** The rules listening to `triggerType`, in ref order; empty when none. */
   rulesFor(triggerType: string): readonly CompiledRule[] {
-    return this.#byType.get(triggerType) ?? [];
+    return this.#byType.get(triggerType)?.rules ?? [];
+  }
+
+  /** The rules listening to `triggerType` with their criteria compiled together; undefined when none. */
+  matcherFor(triggerType: string): TypeMatcher | undefined {
+    return this.#byType.get(triggerType);
   }
 
   /** The rule `ref` (`pack.name`), when indexed. */

@@ -16,8 +16,13 @@ export interface RulesEngineOptions {
   log?: Logger;
   /** Durable consumer name, shared by every replica (one of them gets each trigger). @default 'rules' */
   consumerName?: string;
-  /** Triggers one replica processes at once. @default 16 */
+  /**
+   * Triggers one replica holds at once. Their enforcements are written together (group commit),
+   * so more in hand means fewer, larger writes. @default 256
+   */
   concurrency?: number;
+  /** Most enforcements written by one batched statement. @default 1000 */
+  enforcementBatchSize?: number;
   /** A trigger not settled within this time goes to another replica. @default 30000 */
   ackTimeoutMs?: number;
   /** Deliveries before a trigger that keeps failing becomes a dead letter. @default 5 */
@@ -33,6 +38,7 @@ export interface CompiledRulesEngineOptions {
   readonly log: Logger;
   readonly consumerName: string;
   readonly concurrency: number;
+  readonly enforcementBatchSize: number;
   readonly ackTimeoutMs: number;
   readonly maxDeliver: number;
 }
@@ -46,11 +52,12 @@ export function compileRulesEngineOptions(options: RulesEngineOptions): Compiled
     clock: options.clock ?? systemClock,
     log: options.log ?? silentLogger,
     consumerName: options.consumerName ?? 'rules',
-    concurrency: options.concurrency ?? 16,
+    concurrency: options.concurrency ?? 256,
+    enforcementBatchSize: options.enforcementBatchSize ?? 1000,
     ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
     maxDeliver: options.maxDeliver ?? 5,
   };
-  for (const key of ['concurrency', 'ackTimeoutMs', 'maxDeliver'] as const) {
+  for (const key of ['concurrency', 'enforcementBatchSize', 'ackTimeoutMs', 'maxDeliver'] as const) {
     const value = compiled[key];
     if (!Number.isInteger(value) || value < 1) throw new ConfigError(`rules.${key}`, `must be a positive integer, got ${value}`);
   }

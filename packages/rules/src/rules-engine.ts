@@ -1,5 +1,6 @@
 import { newId, Subjects, type Consumer, type Delivery, type LoadedPack, type RequestId, type Trigger } from '@weir/core';
-import { EnforcementRepository, type Enforcement, type EnforceInput } from './enforcement-repository.js';
+import { EnforcementBatcher } from './enforcement-batcher.js';
+import { EnforcementRepository, isGuarded, type Enforcement, type EnforceInput, type EnforceResult } from './enforcement-repository.js';
 import { RulesEngineStateError } from './errors.js';
 import { RuleIndex } from './rule-index.js';
 import { compileRulesEngineOptions, type CompiledRulesEngineOptions, type RulesEngineOptions } from './rules-engine-options.js';
@@ -41,6 +42,7 @@ export interface RulesEngineStats {
 export class RulesEngine {
   readonly #options: CompiledRulesEngineOptions;
   readonly #enforcements: EnforcementRepository;
+  readonly #batcher: EnforcementBatcher;
   #index: RuleIndex;
   #consumer: Consumer | undefined;
   readonly #stats: RulesEngineStats = {
@@ -51,6 +53,7 @@ export class RulesEngine {
     this.#options = compileRulesEngineOptions(options);
     this.#index = this.#options.index;
     this.#enforcements = new EnforcementRepository(this.#options.store);
+    this.#batcher = new EnforcementBatcher(this.#enforcements, { maxBatch: this.#options.enforcementBatchSize });
   }
 
   /** The index matching uses now. */
@@ -109,21 +112,33 @@ export class RulesEngine {
       log.debug({ component: 'rules', trace_id: trigger.traceId, trigger_id: trigger.id, rule: failure.rule, error: failure.message }, 'criteria evaluation failed');
     }
     const result: TriggerProcessed = { triggerId: trigger.id, evaluated: match.evaluated, enforcements: [], published: 0 };
-    for (const outcome of match.outcomes) {
-      const { enforcement, replay } = await this.#enforcements.enforce(enforceInput(trigger, outcome, now));
+    // Every rule's enforcement at once: those without dedup or throttle join the replica's next
+    // batched write; the others are decided one transaction each, as before.
+    const decided = await Promise.all(
+      match.outcomes.map((outcome): Promise<EnforceResult> => {
+        const input = enforceInput(trigger, outcome, now);
+        return isGuarded(input) ? this.#enforcements.enforce(input) : this.#batcher.enforce(input);
+      }),
+    );
+    const publishing: Array<Promise<void>> = [];
+    for (const { enforcement, replay } of decided) {
       result.enforcements.push(enforcement);
       if (replay) this.#stats.replays++;
       else this.#count(enforcement);
-      if (enforcement.outcome === 'requested' && enforcement.request) {
-        await this.#options.bus.publish(WORKFLOW_REQUEST_SUBJECT, enforcement.request, { msgId: requestMessageId(trigger.id, enforcement.rule) });
-        result.published++;
-        log.info(
-          { component: 'rules', trace_id: trigger.traceId, trigger_id: trigger.id, rule: enforcement.rule, request_id: enforcement.requestId },
-          'workflow requested',
-        );
-      }
+      if (enforcement.outcome === 'requested' && enforcement.request) publishing.push(this.#publish(trigger, enforcement, enforcement.request));
     }
+    // Published together (JetStream acks awaited at once), and only then is the trigger acked.
+    await Promise.all(publishing);
+    result.published = publishing.length;
     return result;
+  }
+
+  async #publish(trigger: Trigger, enforcement: Enforcement, request: WorkflowRequest): Promise<void> {
+    await this.#options.bus.publish(WORKFLOW_REQUEST_SUBJECT, request, { msgId: requestMessageId(trigger.id, enforcement.rule) });
+    this.#options.log.info(
+      { component: 'rules', trace_id: trigger.traceId, trigger_id: trigger.id, rule: enforcement.rule, request_id: enforcement.requestId },
+      'workflow requested',
+    );
   }
 
   async #handle(delivery: Delivery): Promise<void> {

@@ -1,7 +1,7 @@
-import type { PreparedScope, Trigger } from '@weir/core';
+import type { ExpressionScope, PreparedScope, Trigger } from '@weir/core';
 import type { CompiledRule } from './compiled-rule.js';
 import type { RuleIndex } from './rule-index.js';
-import { triggerScope } from './trigger-scope.js';
+import { TriggerScope } from './trigger-scope.js';
 
 /** A rule whose criteria hold, with its request rendered from the trigger. */
 export interface RuleMatched {
@@ -44,31 +44,37 @@ export interface TriggerMatch {
 }
 
 /**
- * Matches one trigger against the rules of its type (pure: no I/O, time passed in). The scope is
- * prepared once and shared by every rule; a rule's parameters are rendered only when it matches,
- * and a render error becomes an outcome, never an exception.
+ * Matches one trigger against the rules of its type (pure: no I/O, time passed in). One scope is
+ * shared by every rule: criteria and parameters compiled to native code read the trigger as it
+ * is, and the scope is converted for cel-js only when something needs it. A rule's parameters are
+ * rendered only when it matches, and a render error becomes an outcome, never an exception.
  */
 export function matchTrigger(index: RuleIndex, trigger: Trigger, now: number): TriggerMatch {
-  const rules = index.rulesFor(trigger.type);
+  const matcher = index.matcherFor(trigger.type);
+  const rules = matcher?.rules ?? [];
   const result: TriggerMatch = { trigger, outcomes: [], evaluated: rules.length, criteriaFailures: [] };
-  if (rules.length === 0) return result;
-  const scope = triggerScope(trigger, now);
-  for (const rule of rules) {
-    let holds: boolean;
-    try {
-      holds = rule.criteria ? rule.criteria.test(scope) : true;
-    } catch (error) {
-      result.criteriaFailures.push({ rule: rule.ref, message: messageOf(error) });
-      continue;
+  if (!matcher) return result;
+  const scope = new TriggerScope(trigger, now);
+  const verdicts = matcher.decide(scope.data);
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i] as CompiledRule;
+    let holds = verdicts[i];
+    if (holds === undefined) {
+      try {
+        holds = rule.criteria ? rule.criteria.test(scope.prepared()) : true;
+      } catch (error) {
+        result.criteriaFailures.push({ rule: rule.ref, message: messageOf(error) });
+        continue;
+      }
     }
     if (!holds) continue;
-    result.outcomes.push(rule.definition.enabled ? render(rule, scope) : { kind: 'disabled', rule });
+    result.outcomes.push(rule.definition.enabled ? render(rule, scope.forValues()) : { kind: 'disabled', rule });
   }
   return result;
 }
 
 /** Renders a matching rule's parameters and dedup key; failures become a `render_error` outcome. */
-export function render(rule: CompiledRule, scope: PreparedScope): RuleMatched | RuleRenderError {
+export function render(rule: CompiledRule, scope: PreparedScope | ExpressionScope): RuleMatched | RuleRenderError {
   const { definition } = rule;
   let parameters: unknown;
   try {

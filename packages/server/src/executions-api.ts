@@ -6,17 +6,6 @@ interface IdParams {
   id: string;
 }
 
-const runBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['workflow'],
-  properties: {
-    workflow: { type: 'string', pattern: '^[a-z0-9_-]+\\.[a-z0-9_.-]+$' },
-    input: { type: 'object' },
-    requested_by: { type: 'string', minLength: 1 },
-  },
-} as const;
-
 const approvalBody = {
   type: 'object',
   additionalProperties: false,
@@ -30,25 +19,13 @@ const approvalBody = {
 } as const;
 
 /**
- * Executions over HTTP (`/api/v1/executions`): start, list, get with task attempts, task logs,
- * the sub-workflow tree, cancel / pause / resume / rerun, and approval answers. Served by a process
+ * Executions over HTTP (`/api/v1/executions`): list, get with task attempts, task logs,
+ * the sub-workflow tree, cancel / pause / resume / rerun, and approval answers. Runs start only
+ * through the policy engine (`POST /api/v1/requests`), never here. Served by a process
  * that plays both the api and engine roles. Authentication and RBAC come with the API issue.
  */
 export function executionsApi(engine: WorkflowEngine, taskLogs: TaskLogRecorder) {
   return async function routes(app: FastifyInstance): Promise<void> {
-    app.post<{ Body: { workflow: string; input?: Record<string, unknown>; requested_by?: string } }>(
-      '/api/v1/executions',
-      { schema: { body: runBody } },
-      async (request, reply) => {
-        const id = await engine.run({
-          workflow: request.body.workflow,
-          input: request.body.input ?? {},
-          requestedBy: request.body.requested_by ?? `api:${request.ip}`,
-        });
-        return reply.status(201).send(await engine.get(id));
-      },
-    );
-
     app.get<{ Querystring: { workflow?: string; status?: ExecutionStatus; limit?: number; before?: string } }>(
       '/api/v1/executions',
       {

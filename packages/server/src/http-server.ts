@@ -24,7 +24,8 @@ export interface HttpServerOptions {
  * load balancers and Prometheus can reach them; the API issue adds the authenticated routes.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  // A misspelt field is refused (400 naming it) rather than silently dropped, as fastify's default ajv does.
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, ajv: { customOptions: { removeAdditional: false } } });
 
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });

@@ -1,7 +1,7 @@
 export { WeirServer } from './weir-server.js';
 export type { PackLoadSummary } from './weir-server.js';
-export { compileWeirServerOptions } from './weir-server-options.js';
-export type { WeirServerOptions, CompiledWeirServerOptions } from './weir-server-options.js';
+export { compileWeirServerOptions, DEFAULT_SIMULATOR_PORT } from './weir-server-options.js';
+export type { WeirServerOptions, CompiledWeirServerOptions, SimulatorSettings } from './weir-server-options.js';
 export { ALL_ROLES, parseRoles } from './roles.js';
 export type { Role } from './roles.js';
 export { WeirMetrics } from './metrics.js';

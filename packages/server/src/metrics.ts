@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Weir's Prometheus metrics, on a registry of their own (no global state between instances). */
 export class WeirMetrics {
@@ -82,6 +82,38 @@ export class WeirMetrics {
     webhookRequest: (labels: { webhook: string; status: number }) =>
       this.webhookRequests.inc({ webhook: labels.webhook, status: String(labels.status) }),
     pollFailed: (labels: { sensor: string }) => this.pollFailures.inc(labels),
+  };
+
+  readonly policyDecisions = new Counter({
+    name: 'weir_policy_decisions_total',
+    help: 'Gate verdicts recorded by the policy engine, by gate and verdict',
+    labelNames: ['gate', 'verdict'],
+    registers: [this.registry],
+  });
+  readonly policyQueueDepth = new Gauge({
+    name: 'weir_policy_queue_depth',
+    help: 'Requests waiting in the admission queue',
+    registers: [this.registry],
+  });
+  readonly policyWait = new Histogram({
+    name: 'weir_policy_wait_seconds',
+    help: 'Time from request to admission',
+    buckets: [0.01, 0.1, 1, 10, 60, 300, 1800, 3600, 4 * 3600, 24 * 3600],
+    registers: [this.registry],
+  });
+  readonly policyBreakers = new Gauge({
+    name: 'weir_policy_breaker_state',
+    help: 'Failure-rate breakers: 0 closed, 1 half-open, 2 open, by policy and key',
+    labelNames: ['policy', 'key'],
+    registers: [this.registry],
+  });
+
+  /** The policy engine's reporting callbacks, on this registry. */
+  readonly policy = {
+    decision: (gate: string, verdict: string) => this.policyDecisions.inc({ gate, verdict }),
+    queueDepth: (depth: number) => this.policyQueueDepth.set(depth),
+    waited: (seconds: number) => this.policyWait.observe(seconds),
+    breaker: (policy: string, key: string, state: string) => this.policyBreakers.set({ policy, key }, state === 'open' ? 2 : state === 'half_open' ? 1 : 0),
   };
 
   constructor() {

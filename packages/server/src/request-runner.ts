@@ -1,31 +1,34 @@
 import type { Bus, Consumer, ExecutionId, Logger } from '@weir/core';
-import { Subjects } from '@weir/core';
-import type { WorkflowRequest } from '@weir/rules';
-import type { WorkflowEngine } from '@weir/workflow';
+import { ADMITTED_SUBJECT, type AdmittedRequestMessage } from '@weir/policy';
+import { EXECUTION_FINISHED_SUBJECT, WorkflowInputError, WorkflowNotFoundError, type WorkflowEngine } from '@weir/workflow';
 
 /**
- * Turns workflow requests (`weir.request.workflow`) into executions. The execution takes the
- * request's id, so a request delivered twice starts one run.
- *
- * Until the policy engine (DESIGN §6) stands between requests and the workflow engine, every
- * request is run as it arrives; the policy engine replaces this consumer, not the engine.
+ * Starts the executions of requests the policy engine admitted (`weir.request.admitted`). The
+ * execution takes the request's id, so a request handed over twice (a redelivery, or the policy
+ * engine's recovery re-handing it) starts one run. Nothing reaches the workflow engine any other way.
  */
 export async function startRequestRunner(options: { bus: Bus; engine: WorkflowEngine; log: Logger }): Promise<Consumer> {
   const { bus, engine, log } = options;
-  return bus.consume<WorkflowRequest>({ name: 'engine-requests', subject: Subjects.request('workflow'), ackTimeoutMs: 30_000 }, async (delivery) => {
+  return bus.consume<AdmittedRequestMessage>({ name: 'engine-admitted', subject: ADMITTED_SUBJECT, ackTimeoutMs: 30_000, concurrency: 16 }, async (delivery) => {
     const request = delivery.data;
-    if (!request.workflow) {
-      // An action alone has no graph to run: the pack must wrap it in a workflow.
-      await delivery.term(`request ${request.id} from ${request.requester} names action ${String(request.action)}, not a workflow`);
-      return;
+    try {
+      const id = await engine.run({
+        id: request.id as string as ExecutionId,
+        workflow: request.workflow,
+        input: request.parameters,
+        requestedBy: request.requester,
+        traceId: request.traceId as never,
+      });
+      log.info({ request_id: request.id, execution_id: id, workflow: request.workflow, trace_id: request.traceId }, 'admitted request started an execution');
+    } catch (error) {
+      // The policy engine checked the workflow and its input at intake: this is a pack reloaded since.
+      if (error instanceof WorkflowNotFoundError || error instanceof WorkflowInputError) {
+        // Announced as a failed end so the policy engine releases what the request holds.
+        await bus.publish(EXECUTION_FINISHED_SUBJECT, { executionId: request.id, workflow: request.workflow, status: 'failed', error: { code: error.code, message: error.message } });
+        await delivery.term(`request ${request.id}: ${error.message}`);
+        return;
+      }
+      throw error;
     }
-    const id = await engine.run({
-      id: request.id as string as ExecutionId,
-      workflow: request.workflow,
-      input: request.parameters,
-      requestedBy: request.requester,
-      traceId: request.traceId,
-    });
-    log.info({ request_id: request.id, execution_id: id, workflow: request.workflow, trace_id: request.traceId }, 'request started an execution');
   });
 }

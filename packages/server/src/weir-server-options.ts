@@ -1,5 +1,6 @@
-import type { Clock, Logger } from '@weir/core';
-import { systemClock } from '@weir/core';
+import type { Clock, Logger, PackConfigValues } from '@weir/core';
+import { ConfigError, systemClock } from '@weir/core';
+import type { FleetSimulatorOptions, GenerateFleetOptions } from '@weir/fleet';
 import { BUILTIN_RUNNER_KINDS, type BuiltinRunnerKind } from '@weir/worker';
 import { ALL_ROLES, type Role } from './roles.js';
 
@@ -36,15 +37,48 @@ export interface WeirServerOptions {
    */
   engine?: { leaseMs?: number; recoverEveryMs?: number };
   /**
+   * The policy role: how often the queue is re-checked without a change announced, how often a
+   * request waiting on a metric reads it again, after how long an admitted request whose execution
+   * never appeared is handed over again, and the Prometheus a traffic policy without its own
+   * `prometheus_url` asks. @default { recheckEveryMs: 30000, metricPollMs: 15000, handTimeoutMs: 30000 }
+   */
+  policy?: { recheckEveryMs?: number; metricPollMs?: number; handTimeoutMs?: number; prometheusUrl?: string };
+  /**
    * Start with a small simulated fleet (3 sites × 20 servers, seed 1: the same hosts every time)
-   * when the inventory is empty. Never seeds a `databaseUrl` database.
+   * when the inventory is empty; `generateFleet` options seed another one (tests: 1,000 servers).
+   * Never seeds a `databaseUrl` database.
    * @default true in embedded mode (no databaseUrl, no natsUrl), false otherwise
    */
-  seedFleet?: boolean;
+  seedFleet?: boolean | GenerateFleetOptions;
+  /**
+   * The fleet simulator (embedded mode): the seeded fleet's BMCs, host agents, metrics and ticket
+   * desk over HTTP on loopback, where the fleet pack's actions reach it (`pack.config.endpoint` of
+   * pack fleet is set to its URL). It follows the inventory's state changes, and its disk failures
+   * come back as `fleet.disk_failed` triggers. `false` turns it off.
+   * @default on with a seeded fleet: port 7071 (a free port when 7071 is taken), reboots of about 5 s, no random reboot failures
+   */
+  simulator?: false | SimulatorSettings;
+  /**
+   * Configuration of packs, by pack name (`pack.config` in their expressions), checked against each
+   * pack's config schema; a pack whose values do not fit is not loaded. @default {}
+   */
+  packConfig?: PackConfigValues;
   log: Logger;
   /** @default systemClock */
   clock?: Clock;
 }
+
+/** How the embedded simulator runs: its port plus the simulator's own options. */
+export type SimulatorSettings = Omit<FleetSimulatorOptions, 'fleet' | 'clock' | 'log' | 'onEvent'> & {
+  /** Loopback port of its HTTP server; 0 picks a free one. @default 7071 */
+  port?: number;
+};
+
+/** Simulator defaults of embedded mode: quick enough for a demo reboot, and never failing on its own. */
+const EMBEDDED_SIMULATOR: Omit<SimulatorSettings, 'port'> = { rebootMedianMs: 5000, drainHalfLifeMs: 1000, rebootFailureProbability: 0 };
+
+/** The default simulator port. */
+export const DEFAULT_SIMULATOR_PORT = 7071;
 
 export interface CompiledWeirServerOptions {
   roles: Role[];
@@ -58,16 +92,24 @@ export interface CompiledWeirServerOptions {
   worker: { runners: BuiltinRunnerKind[]; concurrency: number; ackTimeoutMs: number | undefined };
   /** Unset fields keep the engine's own defaults. */
   engine: { leaseMs: number | undefined; recoverEveryMs: number | undefined };
+  /** Unset fields keep the policy engine's own defaults. */
+  policy: { recheckEveryMs?: number; metricPollMs?: number; handTimeoutMs?: number; prometheusUrl?: string };
   sensors: Record<string, unknown>;
   triggerRetentionMs: number;
   /** Only ever true without a databaseUrl. */
   seedFleet: boolean;
+  /** The fleet seeded. @default { sites: 3, serversPerSite: 20, seed: 1 } */
+  fleetSeed: GenerateFleetOptions;
+  /** Undefined: no simulator. `portGiven` false: the default port, which may fall back to a free one. */
+  simulator: (SimulatorSettings & { port: number; portGiven: boolean }) | undefined;
+  packConfig: PackConfigValues;
   log: Logger;
   clock: Clock;
 }
 
 /** Fills defaults without touching the caller's object. */
 export function compileWeirServerOptions(options: WeirServerOptions): CompiledWeirServerOptions {
+  const seedFleet = options.databaseUrl === undefined && (options.seedFleet ?? options.natsUrl === undefined) !== false;
   return {
     roles: options.roles ?? [...ALL_ROLES],
     http: { host: options.http?.host ?? '127.0.0.1', port: options.http?.port ?? 7070 },
@@ -83,10 +125,22 @@ export function compileWeirServerOptions(options: WeirServerOptions): CompiledWe
       ackTimeoutMs: options.worker?.ackTimeoutMs,
     },
     engine: { leaseMs: options.engine?.leaseMs, recoverEveryMs: options.engine?.recoverEveryMs },
+    policy: { ...options.policy },
     sensors: options.sensors ?? {},
     triggerRetentionMs: options.triggerRetentionMs ?? 7 * 24 * 3600 * 1000,
-    seedFleet: options.databaseUrl === undefined && (options.seedFleet ?? options.natsUrl === undefined),
+    seedFleet,
+    fleetSeed: typeof options.seedFleet === 'object' ? { ...options.seedFleet } : { sites: 3, serversPerSite: 20, seed: 1 },
+    simulator: compileSimulator(options.simulator, seedFleet),
+    packConfig: options.packConfig ?? {},
     log: options.log,
     clock: options.clock ?? systemClock,
   };
+}
+
+/** On when asked for, or by default along with the seeded fleet; the port checked. */
+function compileSimulator(setting: WeirServerOptions['simulator'], seedFleet: boolean): CompiledWeirServerOptions['simulator'] {
+  if (setting === false || (setting === undefined && !seedFleet)) return undefined;
+  const port = setting?.port ?? DEFAULT_SIMULATOR_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError('simulator.port', `must be a port number (0 for any free port), got ${String(port)}`);
+  return { ...EMBEDDED_SIMULATOR, ...setting, port, portGiven: setting?.port !== undefined };
 }

@@ -1,11 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { ALL_ROLES, type Role } from './roles.js';
 import { UserError, loadPacks, type Bus, type Consumer, type LoadedPack, type Logger } from '@weir/core';
 import { PackRegistry, TaskLogRecorder, WorkflowEngine } from '@weir/workflow';
 import { startRequestRunner } from './request-runner.js';
+import { policyApi } from './policy-api.js';
+import { PolicyControls, PolicyEngine } from '@weir/policy';
 import { executionsApi } from './executions-api.js';
 import { fleetApi } from './fleet-api.js';
-import { FleetService, SqlInventory, fleetDatabase, generateFleet } from '@weir/fleet';
+import { FleetService, FleetTaskRunner, SqlInventory, fleetDatabase, generateFleet, type FleetSimulator } from '@weir/fleet';
+import { EmbeddedSimulator } from './embedded-simulator.js';
 import { RulesEngine } from '@weir/rules';
 import { SensorsService, type SensorsConfig } from '@weir/sensors';
 import { Worker, builtinRunners, staticPackResolver } from '@weir/worker';
@@ -14,6 +18,9 @@ import { appliedMigrations, openStore, readMigrations, type SqlStore } from '@we
 import { createHttpServer } from './http-server.js';
 import { WeirMetrics } from './metrics.js';
 import { compileWeirServerOptions, type CompiledWeirServerOptions, type WeirServerOptions } from './weir-server-options.js';
+
+/** The webhook the embedded simulator posts its disk failures to (`fleet.disk_failed` triggers). */
+const SIMULATOR_WEBHOOK = 'fleet-simulator';
 
 /** What a started process reports about its packs. */
 export interface PackLoadSummary {
@@ -46,6 +53,12 @@ export class WeirServer {
   private stopping: Promise<void> | undefined;
   private inventory: SqlInventory | undefined;
   private fleetService: FleetService | undefined;
+  private fleetRunner: FleetTaskRunner | undefined;
+  private embeddedSimulator: EmbeddedSimulator | undefined;
+  /** Bearer token of the simulator's webhook when the API is not on loopback. */
+  private simulatorToken: string | undefined;
+  private policyEngine: PolicyEngine | undefined;
+  private policyControls: PolicyControls | undefined;
 
   private constructor(options: CompiledWeirServerOptions) {
     this.options = options;
@@ -84,6 +97,23 @@ export class WeirServer {
   get fleet(): FleetService {
     if (!this.fleetService) throw new UserError('SERVER_NOT_STARTED', 'the server has not opened its fleet inventory');
     return this.fleetService;
+  }
+
+  /** The policy engine's controls (explain, simulate, overrides, the stop): in api and policy processes. */
+  get policy(): PolicyControls {
+    if (!this.policyControls) throw new UserError('ROLE_NOT_RUNNING', 'this process plays neither the policy nor the api role');
+    return this.policyControls;
+  }
+
+  /** The fleet simulator of embedded mode (`options.simulator`): inject failures through it. */
+  get simulator(): FleetSimulator {
+    if (!this.embeddedSimulator) throw new UserError('SIMULATOR_NOT_RUNNING', 'this process runs no fleet simulator');
+    return this.embeddedSimulator.simulator;
+  }
+
+  /** `http://127.0.0.1:<port>` of the fleet simulator, when this process runs one. */
+  get simulatorUrl(): string | undefined {
+    return this.embeddedSimulator?.url;
   }
 
   get packs(): PackLoadSummary {
@@ -127,6 +157,9 @@ export class WeirServer {
     this.inventory = new SqlInventory({ db: fleetDatabase(this.store.db), clock: options.clock });
     this.fleetService = new FleetService({ inventory: this.inventory, audit: this.store.audit, bus: this.bus, clock: options.clock, log: options.log });
     if (options.seedFleet) await this.seedFleet(this.inventory);
+    if (options.simulator) {
+      this.embeddedSimulator = await EmbeddedSimulator.start({ settings: options.simulator, fleet: this.fleetService, bus: this.bus, clock: options.clock, log: options.log });
+    }
 
     await this.loadPacks();
     await this.startRoles();
@@ -145,19 +178,25 @@ export class WeirServer {
       // Webhooks are served by a process that plays both api and sensors.
       if (this.sensors) await http.register(this.sensors.webhookPlugin());
       if (this.engineInstance && this.taskLogs) await http.register(executionsApi(this.engineInstance, this.taskLogs));
+      if (this.policyControls) await http.register(policyApi({ controls: this.policyControls, bus: this.bus, clock: options.clock }));
       await http.register(fleetApi({ inventory: this.inventory, fleet: this.fleetService }));
       this.http = http;
       await http.listen({ host: options.http.host, port: options.http.port });
+      // The simulator's disk failures come back through the webhook the sensors serve here.
+      if (this.embeddedSimulator && this.sensors) {
+        const headers: Record<string, string> = this.simulatorToken ? { authorization: `Bearer ${this.simulatorToken}` } : {};
+        this.embeddedSimulator.sendEventsTo({ url: `${this.url}/webhooks/${SIMULATOR_WEBHOOK}`, headers, log: options.log });
+      }
     }
     for (const role of options.roles) this.metrics.up.set({ role }, 1);
     log.info({ roles: options.roles, url: this.url, store: this.store.dialect, bus: options.natsUrl ? 'nats' : 'in-process' }, 'weir started');
   }
 
-  /** Embedded mode's demo fleet: 3 sites × 20 servers, the same every time, only into an empty inventory. */
+  /** Embedded mode's demo fleet (`fleetSeed`: 3 sites × 20 servers, the same every time), only into an empty inventory. */
   private async seedFleet(inventory: SqlInventory): Promise<void> {
     const [sites, servers] = await Promise.all([inventory.listSites(), inventory.listServers({ limit: 1 })]);
     if (sites.length > 0 || servers.length > 0) return;
-    const result = await inventory.upsert(generateFleet({ sites: 3, serversPerSite: 20, seed: 1 }));
+    const result = await inventory.upsert(generateFleet(this.options.fleetSeed));
     this.log.info({ created: result.created }, 'simulated fleet seeded');
   }
 
@@ -189,7 +228,27 @@ export class WeirServer {
       await this.engineInstance.start();
       this.taskLogs = new TaskLogRecorder({ store: this.store, bus: this.bus, log: options.log.child({ component: 'task-logs' }) });
       await this.taskLogs.start();
+      // Runner fleet needs the inventory, which workers do not have: the engine role serves it.
+      this.fleetRunner = new FleetTaskRunner({ bus: this.bus, fleet: this.fleet, inventory: this.inventory as SqlInventory, ackTimeoutMs: options.worker.ackTimeoutMs, clock: options.clock, log: options.log });
+      await this.fleetRunner.start();
       this.requestRunner = await startRequestRunner({ bus: this.bus, engine: this.engineInstance, log: options.log.child({ component: 'requests' }) });
+    }
+    if (options.roles.includes('policy') || options.roles.includes('api')) {
+      const consume = options.roles.includes('policy');
+      this.policyEngine = new PolicyEngine({
+        store: this.store,
+        bus: this.bus,
+        inventory: this.inventory as SqlInventory,
+        workflows: this.packRegistry,
+        sink: this.metrics.policy,
+        consume,
+        clock: options.clock,
+        log: options.log.child({ component: 'policy' }),
+        ...definedOnly(options.policy),
+      });
+      this.policyEngine.setPacks(this.loadedPacks);
+      this.policyControls = new PolicyControls(this.policyEngine);
+      if (consume) await this.policyEngine.start();
     }
     if (options.roles.includes('sensors')) {
       this.sensors = new SensorsService({
@@ -223,6 +282,12 @@ export class WeirServer {
     const config = { ...(this.options.sensors as SensorsConfig) };
     const loopback = ['127.0.0.1', '::1', 'localhost'].includes(this.options.http.host);
     if (config.alertmanager === undefined && loopback) config.alertmanager = { auth: { kind: 'none' } };
+    if (this.embeddedSimulator) {
+      // Only the simulator in this process posts here: a fresh token each start when the API is reachable from elsewhere.
+      this.simulatorToken = loopback ? undefined : randomBytes(24).toString('hex');
+      const auth = this.simulatorToken ? { kind: 'token' as const, token: this.simulatorToken } : { kind: 'none' as const };
+      config.webhooks = [...(config.webhooks ?? []), { name: SIMULATOR_WEBHOOK, triggerType: 'fleet.disk_failed', auth }];
+    }
     config.recorder = { retention: this.options.triggerRetentionMs, ...config.recorder };
     return config;
   }
@@ -250,9 +315,16 @@ export class WeirServer {
     }
   }
 
+  /** The packs' configuration: the options' values, and fleet's endpoint at the embedded simulator unless given. */
+  private packConfig(): Record<string, Record<string, unknown>> {
+    const config: Record<string, Record<string, unknown>> = { ...this.options.packConfig };
+    if (this.embeddedSimulator) config.fleet = { endpoint: this.embeddedSimulator.url, ...config.fleet };
+    return config;
+  }
+
   /** Loads every pack under packsDir; packs with errors are reported and left out, the rest stored. */
   async loadPacks(): Promise<PackLoadSummary> {
-    const result = await loadPacks(this.options.packsDir);
+    const result = await loadPacks(this.options.packsDir, { config: this.packConfig() });
     const errors = result.errors.map((e) => e.toString());
     for (const line of errors) this.log.warn({ error: line }, 'pack error');
     const loaded: string[] = [];
@@ -262,7 +334,8 @@ export class WeirServer {
         version: pack.version,
         description: pack.description,
         contentHash: pack.contentHash,
-        definition: pack,
+        // The definitions as written; pack.config is this process's setting and may hold secrets.
+        definition: { ...pack, config: undefined },
         loadedAt: this.options.clock.now(),
       });
       loaded.push(`${pack.name}@${pack.version}`);
@@ -271,6 +344,7 @@ export class WeirServer {
     // Every version stays resolvable: running executions keep the definition they pinned.
     for (const pack of result.packs) this.packRegistry.add(pack);
     this.rules?.reload(result.packs);
+    for (const line of this.policyEngine?.setPacks(result.packs) ?? []) errors.push(line);
     await this.sensors?.reloadPacks(result.packs);
     this.metrics.packsLoaded.set(loaded.length);
     this.metrics.packErrors.set(errors.length);
@@ -291,12 +365,20 @@ export class WeirServer {
     await this.http?.close();
     await this.sensors?.stop();
     await this.rules?.stop();
+    await this.policyEngine?.stop();
     await this.requestRunner?.stop();
     await this.engineInstance?.stop();
+    await this.fleetRunner?.stop();
     await this.taskLogs?.stop();
     await this.worker?.stop();
+    await this.embeddedSimulator?.stop();
     await this.busInstance?.close();
     await this.storeInstance?.close();
     this.log.info({}, 'weir stopped');
   }
+}
+
+/** The keys of an options object whose value is set (so the callee's defaults apply to the rest). */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -173,7 +173,7 @@ describeWithServices('workflows across real processes (PostgreSQL, NATS, built C
 
   async function startEngine(name: string, namespace: string): Promise<WeirProcess> {
     const port = await freePort();
-    const engine = start(name, ['serve', '--roles', 'api,engine'], envFor(namespace, { WEIR_HTTP_PORT: String(port) }));
+    const engine = start(name, ['serve', '--roles', 'api,policy,engine'], envFor(namespace, { WEIR_HTTP_PORT: String(port) }));
     await started(engine);
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);

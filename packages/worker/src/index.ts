@@ -11,6 +11,7 @@ export type { TaskExecutorOptions, ExecuteOptions } from './task-executor.js';
 export { parseTaskMessage } from './task-message.js';
 export { staticPackResolver } from './pack-resolver.js';
 export type { PackResolver, ResolvedPack } from './pack-resolver.js';
+export { actionScope } from './runner.js';
 export type { Runner, RunnerContext, RunnerOutcome, OutcomeError, OutputStream } from './runner.js';
 export { abortedOutcome, failedOutcome } from './outcome.js';
 export { SecretMasker, MASK } from './secret-masker.js';

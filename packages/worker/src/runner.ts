@@ -1,4 +1,4 @@
-import type { ActionDefinition, Clock, ExecutionId, Logger, TaskAttemptId } from '@weir/core';
+import type { ActionDefinition, Clock, ExecutionId, ExpressionScope, Logger, TaskAttemptId } from '@weir/core';
 
 /** Which output stream a line came from. */
 export type OutputStream = 'stdout' | 'stderr';
@@ -14,10 +14,18 @@ export interface RunnerContext {
   /** Aborted when the task times out (reason `TaskTimeoutError`) or is stopped (`TaskCanceledError`). */
   signal: AbortSignal;
   clock: Clock;
-  /** The pinned pack: js entry points are relative to `dir`. */
-  pack: { name: string; contentHash: string; dir: string };
+  /**
+   * The pinned pack: js entry points are relative to `dir`; `config` is what its templates read as
+   * `pack.config` (this process's configuration of the pack). @default config {}
+   */
+  pack: { name: string; contentHash: string; dir: string; config?: Readonly<Record<string, unknown>> };
   /** Streams one line of output as a task log event (masked and published by the worker). */
   onOutput(stream: OutputStream, text: string): void;
+}
+
+/** What an action's templates (`command`, `http`, `output`) see: its `input` and `pack.config`. */
+export function actionScope(input: Record<string, unknown>, context: Pick<RunnerContext, 'pack'>): ExpressionScope {
+  return { input, pack: { config: context.pack.config ?? {} } };
 }
 
 /** An error as a task result carries it. */

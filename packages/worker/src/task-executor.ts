@@ -131,7 +131,7 @@ export class TaskExecutor {
       log: run.log,
       signal: controller.signal,
       clock,
-      pack: { name: run.resolved.pack.name, contentHash: run.resolved.pack.contentHash, dir: run.resolved.dir },
+      pack: { name: run.resolved.pack.name, contentHash: run.resolved.pack.contentHash, dir: run.resolved.dir, config: run.resolved.pack.config },
       onOutput: run.emit,
     };
     run.log.debug({ runner: runner.kind, attempt: message.attempt, timeout_ms: timeoutMs }, 'task started');

@@ -1,20 +1,23 @@
 import type { ExpressionScope, TaskStatus } from '@weir/core';
 import type { ExecutionState } from './execution-state.js';
+import type { RecordedError } from './execution-event.js';
+import type { StepContext } from './step-types.js';
 
 /**
- * The scope a workflow's expressions see (DESIGN §4): `input`, `vars`, `task.<name>.result` of
- * finished tasks, `now`, and where it applies `item` and `result` of the task just finished.
+ * The scope a workflow's expressions see (DESIGN §4): `input`, `vars`, `task.<name>.result` (and
+ * `.status`, `.error`) of finished tasks, `pack.config` of the workflow's pack, `now`, and where it
+ * applies `item` and `result` of the task just finished.
  */
 export function executionScope(
   state: ExecutionState,
-  now: number,
+  ctx: Pick<StepContext, 'now' | 'packConfig'>,
   extra: { item?: unknown; result?: unknown; taskStatus?: TaskStatus } = {},
 ): ExpressionScope {
-  const task: Record<string, { result: unknown; status: string }> = {};
+  const task: Record<string, { result: unknown; status: string; error: RecordedError | null }> = {};
   for (const [name, run] of Object.entries(state.tasks)) {
-    if (run.status !== 'running') task[name] = { result: run.result, status: run.status };
+    if (run.status !== 'running') task[name] = { result: run.result, status: run.status, error: run.error };
   }
-  const scope: ExpressionScope = { input: state.input, vars: state.vars, task, now };
+  const scope: ExpressionScope = { input: state.input, vars: state.vars, task, pack: { config: ctx.packConfig ?? {} }, now: ctx.now };
   if ('item' in extra) scope.item = extra.item;
   if ('result' in extra) scope.result = extra.result;
   if (extra.taskStatus !== undefined) scope.taskStatus = extra.taskStatus;

@@ -5,6 +5,8 @@ import type { PackPin, ResolvedAction } from './step-types.js';
 export interface ResolvedWorkflow {
   definition: WorkflowDefinition;
   pack: PackPin;
+  /** `pack.config` of that pack in this process. @default {} */
+  config?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -39,7 +41,7 @@ export class PackRegistry implements PackResolver {
   workflow(ref: string, pin?: PackPin): ResolvedWorkflow | undefined {
     const pack = this.#pack(ref, pin);
     const definition = pack?.workflows[ref];
-    return pack && definition ? { definition, pack: pinOf(pack) } : undefined;
+    return pack && definition ? { definition, pack: pinOf(pack), config: pack.config } : undefined;
   }
 
   action(ref: string, pin?: PackPin): ResolvedAction | undefined {

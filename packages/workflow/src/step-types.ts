@@ -22,6 +22,8 @@ export interface StepContext {
   /** Looks up an action by qualified name in the packs the execution pinned. */
   action(ref: string): ResolvedAction | undefined;
   now: number;
+  /** `pack.config` of the workflow's pack (its schema's defaults and the process's values). @default {} */
+  packConfig?: Readonly<Record<string, unknown>>;
   /** Ids for sub-workflow executions (injected so the step stays deterministic in tests). */
   newExecutionId(): ExecutionId;
 }

@@ -58,7 +58,7 @@ function start(b: StepBuilder, input: Record<string, unknown>): void {
   b.emit({ type: 'execution.started', input, vars: {} });
   let vars: unknown;
   try {
-    vars = b.ctx.workflow.vars.evaluate(executionScope(b.state, b.ctx.now));
+    vars = b.ctx.workflow.vars.evaluate(executionScope(b.state, b.ctx));
   } catch (error) {
     finishExecution(b, 'fail', null, { code: codeOf(error, 'EXPRESSION_FAILED'), message: `vars: ${messageOf(error)}` });
     return;

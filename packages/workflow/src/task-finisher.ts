@@ -97,7 +97,7 @@ function takeTransitions(b: StepBuilder, name: string, status: TaskEnd, result: 
   let taken = 0;
   try {
     for (const transition of definition.next) {
-      const scope = executionScope(b.state, b.ctx.now, { result, taskStatus });
+      const scope = executionScope(b.state, b.ctx, { result, taskStatus });
       if (transition.when && !transition.when.test(scope)) continue;
       taken += 1;
       if (transition.publish) {
@@ -145,7 +145,7 @@ export function completeIfIdle(b: StepBuilder): void {
 }
 
 function renderOutput(b: StepBuilder): unknown {
-  return b.ctx.workflow.output?.evaluate(executionScope(b.state, b.ctx.now)) ?? null;
+  return b.ctx.workflow.output?.evaluate(executionScope(b.state, b.ctx)) ?? null;
 }
 
 /** Records a lifecycle change (refused transitions throw `ExecutionTransitionError`). */

@@ -36,7 +36,7 @@ export function startTask(b: StepBuilder, name: string): void {
   if (definition.with) {
     let value: unknown;
     try {
-      value = definition.with.items.evaluate(executionScope(b.state, b.ctx.now));
+      value = definition.with.items.evaluate(executionScope(b.state, b.ctx));
     } catch (error) {
       b.emit({ type: 'task.started', task: name, run, items: [] });
       b.emit({ type: 'task.finished', task: name, status: 'failed', result: null, error: { code: codeOf(error, 'EXPRESSION_FAILED'), message: messageOf(error) } });
@@ -153,7 +153,7 @@ export function renderAction(
 export function renderInput(ctx: StepContext, state: ExecutionState, definition: WorkflowTask, item: number): Record<string, unknown> {
   const task = state.tasks[definition.name];
   const itemScope = !task || task.items === null ? {} : { item: task.items[item] };
-  const rendered = definition.input.evaluate(executionScope(state, ctx.now, itemScope));
+  const rendered = definition.input.evaluate(executionScope(state, ctx, itemScope));
   return isRecord(rendered) ? rendered : {};
 }
 

@@ -275,6 +275,7 @@ export class WorkflowEngine {
     if (!resolved) throw new WorkflowNotFoundError(record.workflow, `pack ${record.pack.name} ${record.pack.version} (${record.pack.contentHash.slice(0, 12)}) is not loaded`);
     return {
       workflow: resolved.definition,
+      packConfig: resolved.config,
       action: (ref) => this.options.packs.action(ref, record.pack),
       newExecutionId: () => newId<'ExecutionId'>(),
     };

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Command, CliContext } from '../cli-context.js';
-import { apiUrl, callApi, parseAssignments } from '../api-client.js';
+import { ApiError, apiUrl, callApi, parseAssignments } from '../api-client.js';
+import type { RequestView } from '../request-view.js';
 import { FINISHED, attemptLine, type ExecutionView } from '../execution-view.js';
 
 /**
@@ -36,16 +37,47 @@ export async function followExecution(base: string, id: string, context: CliCont
   }
 }
 
-/** `weir run <pack>.<workflow> key=value …`: starts a workflow and follows it live. */
+/**
+ * Waits while the policy engine holds a request, printing each new reason; returns the request once
+ * it is admitted or will never run (denied, expired, canceled).
+ */
+async function awaitAdmission(base: string, request: RequestView, context: CliContext, intervalMs = 500): Promise<RequestView> {
+  let current = request;
+  let said = '';
+  for (;;) {
+    if (current.status !== 'waiting') return current;
+    if (current.summary !== said) {
+      context.stdout.write(`waiting: ${current.summary}\n  (weir explain ${current.id} says why and when; weir requests cancel ${current.id} gives up)\n`);
+      said = current.summary;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+    current = await callApi<RequestView>(base, 'GET', `/api/v1/requests/${current.id}`);
+  }
+}
+
+/** The execution of an admitted request appears as soon as the engine takes the hand-over. */
+async function executionOf(base: string, id: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await callApi<ExecutionView>(base, 'GET', `/api/v1/executions/${id}`);
+      return;
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 404 || i >= 120) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/** `weir run <pack>.<workflow> key=value …`: asks the policy engine to run a workflow and follows it live. */
 export const run: Command = {
   name: 'run',
-  summary: 'run a workflow and follow it task by task; exits 1 unless it succeeds',
+  summary: 'request a workflow run (through the policy gates) and follow it task by task; exits 1 unless it succeeds',
   usage:
-    'weir run <pack>.<workflow> [key=value …] [--url URL] [--no-follow] [--json]\n  values that parse as JSON keep their type (count=3, hosts=["a","b"]); others are text\n\nexamples:\n  weir run examples.hello name=ops\n  weir run alertmanager.host_down message="web-1.ams is down"',
+    'weir run <pack>.<workflow> [key=value …] [--reason TEXT] [--priority N] [--ttl SECONDS] [--url URL] [--no-follow] [--json]\n  values that parse as JSON keep their type (count=3, hosts=["a","b"]); others are text\n  a request the gates hold waits (Ctrl-C stops following, not the request); a denied one exits 1 with the reason\n\nexamples:\n  weir run examples.hello name=ops\n  weir run fleet.reboot host=edge-001.ams --reason "kernel update"\n  weir run alertmanager.host_down message="web-1.ams is down"',
   async run(args, context) {
     const { values, positionals } = parseArgs({
       args,
-      options: { url: { type: 'string' }, 'no-follow': { type: 'boolean' }, json: { type: 'boolean' } },
+      options: { url: { type: 'string' }, 'no-follow': { type: 'boolean' }, json: { type: 'boolean' }, reason: { type: 'string' }, priority: { type: 'string' }, ttl: { type: 'string' } },
       allowPositionals: true,
     });
     const [workflow, ...assignments] = positionals;
@@ -54,17 +86,33 @@ export const run: Command = {
       return 2;
     }
     const base = apiUrl(values.url, context.env);
-    const started = await callApi<ExecutionView>(base, 'POST', '/api/v1/executions', {
+    const submitted = await callApi<RequestView>(base, 'POST', '/api/v1/requests', {
       workflow,
-      input: parseAssignments(assignments),
+      parameters: parseAssignments(assignments),
       requested_by: `cli:${context.env.USER ?? 'unknown'}`,
+      reason: values.reason ?? 'weir run',
+      ...(values.priority ? { priority: Number(values.priority) } : {}),
+      ...(values.ttl ? { ttl_seconds: Number(values.ttl) } : {}),
     });
     if (values['no-follow']) {
-      context.stdout.write(values.json ? `${JSON.stringify(started)}\n` : `${started.id}\n`);
-      return 0;
+      // The id alone on stdout, for scripts; what the gates said on stderr, for people.
+      if (values.json) context.stdout.write(`${JSON.stringify(submitted)}\n`);
+      else {
+        context.stdout.write(`${submitted.id}\n`);
+        context.stderr.write(`${submitted.status}: ${submitted.summary}\n`);
+      }
+      return submitted.status === 'denied' ? 1 : 0;
     }
-    if (!values.json) context.stdout.write(`execution ${started.id} of ${workflow}\n`);
-    const finished = await followExecution(base, started.id, values.json ? { ...context, stdout: { write: () => true } } : context);
+    const quiet = values.json ? { ...context, stdout: { write: () => true } } : context;
+    const request = await awaitAdmission(base, submitted, quiet);
+    if (request.status !== 'admitted' && request.status !== 'finished') {
+      if (values.json) context.stdout.write(`${JSON.stringify(request)}\n`);
+      else context.stdout.write(`${request.status}: ${request.summary}\n`);
+      return 1;
+    }
+    if (!values.json) context.stdout.write(`execution ${request.id} of ${workflow}\n`);
+    await executionOf(base, request.id);
+    const finished = await followExecution(base, request.id, quiet);
     if (values.json) {
       context.stdout.write(`${JSON.stringify(finished)}\n`);
     } else {
@@ -76,4 +124,3 @@ export const run: Command = {
     return finished.status === 'succeeded' ? 0 : 1;
   },
 };
-

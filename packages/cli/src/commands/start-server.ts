@@ -13,6 +13,8 @@ export interface ServerProcessOptions {
   config: WeirConfig;
   context: CliContext;
   worker?: WeirServerOptions['worker'];
+  /** The embedded fleet simulator's settings (`weir up --simulator-port`). */
+  simulator?: WeirServerOptions['simulator'];
 }
 
 /**
@@ -37,12 +39,15 @@ export async function runServerProcess(options: ServerProcessOptions): Promise<n
     dataDir: config.dataDir,
     packsDir: config.packsDir,
     sensors: config.sensors,
+    ...(config.packConfig === undefined ? {} : { packConfig: config.packConfig }),
     triggerRetentionMs: config.triggerRetentionMs,
     worker: { ...options.worker, ackTimeoutMs: knobs.workerAckTimeoutMs },
+    ...(options.simulator === undefined ? {} : { simulator: options.simulator }),
     engine: { leaseMs: knobs.engineLeaseMs, recoverEveryMs: knobs.engineRecoverEveryMs },
     log,
   });
   if (server.url) context.stdout.write(`weir listening on ${server.url} (healthz: ${server.url}/healthz)\n`);
+  if (server.simulatorUrl) context.stdout.write(`fleet simulator on ${server.simulatorUrl} (${server.simulator.hosts().length} servers)\n`);
   for (const error of server.packs.errors) context.stderr.write(`pack error: ${error}\n`);
   const signal = await context.stopSignal;
   log.info({ signal }, 'shutdown requested');

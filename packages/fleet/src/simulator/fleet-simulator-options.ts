@@ -26,6 +26,8 @@ export interface FleetSimulatorOptions {
   drainHalfLifeMs?: number;
   /** Median reboot duration (log-normal). @default 90000 */
   rebootMedianMs?: number;
+  /** Shortest reboot: draws below it are raised to it (tests use a few ms). @default 1000 */
+  rebootMinimumMs?: number;
   /** Log-space standard deviation of reboot durations: 0.25 puts 95 % within ×0.6..×1.6 of the median. @default 0.25 */
   rebootSpread?: number;
   /** Probability that a reboot fails; failures are split evenly between `stuck` and `unhealthy`. @default 0.02 */
@@ -44,6 +46,7 @@ export interface CompiledFleetSimulatorOptions {
   connectionSeconds: number;
   drainHalfLifeMs: number;
   rebootMedianMs: number;
+  rebootMinimumMs: number;
   rebootSpread: number;
   rebootFailureProbability: number;
   onEvent: SimulatorListener | undefined;
@@ -70,6 +73,7 @@ export function compileFleetSimulatorOptions(options: FleetSimulatorOptions): Co
     connectionSeconds: positive('connectionSeconds', options.connectionSeconds ?? 2),
     drainHalfLifeMs: positive('drainHalfLifeMs', options.drainHalfLifeMs ?? 5000),
     rebootMedianMs: positive('rebootMedianMs', options.rebootMedianMs ?? 90_000),
+    rebootMinimumMs: positive('rebootMinimumMs', options.rebootMinimumMs ?? 1000),
     rebootSpread: options.rebootSpread === 0 ? 0 : positive('rebootSpread', options.rebootSpread ?? 0.25),
     rebootFailureProbability: probability('rebootFailureProbability', options.rebootFailureProbability ?? 0.02),
     onEvent: options.onEvent,

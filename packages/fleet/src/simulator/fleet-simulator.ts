@@ -8,7 +8,7 @@
  * stays the source of truth, and the composition root forwards its state-change events here.
  */
 import { NotFoundError, type Clock, type Logger, type TimerHandle } from '@weir/core';
-import { SimulatedServerBusyError, SimulatorOptionsError, SimulatorRequestError } from '../errors.js';
+import { SimulatedServerBusyError, SimulatedServerUnavailableError, SimulatorOptionsError, SimulatorRequestError } from '../errors.js';
 import type { Server } from '../inventory.js';
 import type { ProductionState } from '../production-state.js';
 import { compileFleetSimulatorOptions, type CompiledFleetSimulatorOptions, type FleetSimulatorOptions } from './fleet-simulator-options.js';
@@ -42,6 +42,27 @@ export interface SimulatedServerView {
   /** When the last reboot started, if ever. */
   lastRebootAt: number | undefined;
   disks: SimulatedDisk[];
+  /** The last release installed by `patch` (undefined: never patched here). */
+  release: string | undefined;
+  /** A patch was installed and is active only after the next reboot. */
+  rebootRequired: boolean;
+  /** The last configuration version applied by `configure`. */
+  configVersion: string | undefined;
+}
+
+/** What `patch` answers: the release installed, waiting for a reboot to take effect. */
+export interface PatchResult {
+  host: string;
+  release: string;
+  rebootRequired: true;
+  patchedAt: number;
+}
+
+/** What `configure` answers: the configuration version now applied. */
+export interface ConfigureResult {
+  host: string;
+  configVersion: string;
+  configuredAt: number;
 }
 
 /** A reboot as accepted: when it started and how long it will take. */
@@ -71,6 +92,13 @@ interface SimServer {
   lastRebootAt: number | undefined;
   bootCount: number;
   forcedOutcomes: RebootOutcome[];
+  /** Reasons the BMC gives for refusing the next power cycles (`refuseNextReboot`), in order. */
+  refusals: string[];
+  /** Connections that never close while draining (`holdConnections`). */
+  held: number;
+  release: string | undefined;
+  rebootRequired: boolean;
+  configVersion: string | undefined;
 }
 
 /** A simulated fleet; construct with `new FleetSimulator({ fleet, clock, seed })` and `stop()` when done. */
@@ -109,6 +137,11 @@ export class FleetSimulator {
         lastRebootAt: undefined,
         bootCount: 0,
         forcedOutcomes: [],
+        refusals: [],
+        held: 0,
+        release: undefined,
+        rebootRequired: false,
+        configVersion: undefined,
       };
       this.servers.set(server.host, sim);
       this.bySite.get(server.site)?.push(sim);
@@ -178,7 +211,8 @@ export class FleetSimulator {
       if (!s.up) return [s, 0];
       if (serving(s)) return [s, Math.round((demand * s.weight) / weight)];
       if (s.productionState === 'draining' && s.drain) {
-        const left = s.drain.connections * 0.5 ** ((now - s.drain.since) / this.options.drainHalfLifeMs);
+        const decayed = s.drain.connections * 0.5 ** ((now - s.drain.since) / this.options.drainHalfLifeMs);
+        const left = Math.max(decayed, s.held);
         return [s, left < 1 ? 0 : Math.round(left)];
       }
       return [s, 0];
@@ -225,7 +259,58 @@ export class FleetSimulator {
       bootCount: sim.bootCount,
       lastRebootAt: sim.lastRebootAt,
       disks: this.disksOf(sim).map((d) => ({ ...d })),
+      release: sim.release,
+      rebootRequired: sim.rebootRequired,
+      configVersion: sim.configVersion,
     };
+  }
+
+  /** The disks of one server, by slot. */
+  disks(host: string): SimulatedDisk[] {
+    return this.disksOf(this.get(host)).map((d) => ({ ...d }));
+  }
+
+  /**
+   * Keeps `connections` open on a draining server however long it drains (clients that never
+   * reconnect): for drain-timeout tests. 0 lets it drain again.
+   */
+  holdConnections(host: string, connections: number): void {
+    if (!Number.isInteger(connections) || connections < 0) throw new SimulatorRequestError(host, `held connections must be a whole number ≥ 0, got ${connections}`);
+    this.get(host).held = connections;
+  }
+
+  /** Makes the BMC refuse `host`'s next power cycle with `reason` (`FLEET_SIM_UNAVAILABLE`, HTTP 503): for failure-branch tests. */
+  refuseNextReboot(host: string, reason = 'BMC not responding'): void {
+    this.get(host).refusals.push(reason);
+  }
+
+  /**
+   * Installs updates through the host agent (as `apt upgrade` would): the release is recorded and
+   * takes effect at the next reboot. The agent must answer: `FLEET_SIM_UNAVAILABLE` while the server
+   * is down, `FLEET_SIM_SERVER_BUSY` while it reboots.
+   */
+  patch(host: string, options: { release: string }): PatchResult {
+    const sim = this.reachable(host);
+    sim.release = options.release;
+    sim.rebootRequired = true;
+    this.log.info({ host, release: options.release }, 'simulated patch installed');
+    return { host, release: options.release, rebootRequired: true, patchedAt: this.clock.now() };
+  }
+
+  /** Applies a configuration version through the host agent, at once; the agent must answer, as for `patch`. */
+  configure(host: string, options: { version: string }): ConfigureResult {
+    const sim = this.reachable(host);
+    sim.configVersion = options.version;
+    this.log.info({ host, config_version: options.version }, 'simulated configuration applied');
+    return { host, configVersion: options.version, configuredAt: this.clock.now() };
+  }
+
+  /** A server whose agent answers now. */
+  private reachable(host: string): SimServer {
+    const sim = this.get(host);
+    if (sim.reboot) throw new SimulatedServerBusyError(host, 'rebooting');
+    if (!sim.up) throw new SimulatedServerUnavailableError(host, 'the host agent does not answer');
+    return sim;
   }
 
   /** The health endpoint's answer for one server. */
@@ -267,9 +352,11 @@ export class FleetSimulator {
   reboot(host: string): RebootHandle {
     const sim = this.get(host);
     if (sim.reboot) throw new SimulatedServerBusyError(host, 'already rebooting');
+    const refusal = sim.refusals.shift();
+    if (refusal !== undefined) throw new SimulatedServerUnavailableError(host, `the BMC refused the power cycle: ${refusal}`);
     // A stream per host and boot: outcomes do not depend on what other servers did first.
     const random = new SeededRandom(this.options.seed, 'reboot', host, sim.bootCount);
-    const durationMs = Math.max(1000, Math.round(random.logNormal(this.options.rebootMedianMs, this.options.rebootSpread)));
+    const durationMs = Math.max(this.options.rebootMinimumMs, Math.round(random.logNormal(this.options.rebootMedianMs, this.options.rebootSpread)));
     const draw = random.next();
     const p = this.options.rebootFailureProbability;
     const outcome: RebootOutcome = sim.forcedOutcomes.shift() ?? (draw < p / 2 ? 'stuck' : draw < p ? 'unhealthy' : 'up');
@@ -290,6 +377,7 @@ export class FleetSimulator {
     sim.reboot = undefined;
     sim.power = 'on';
     sim.bootCount++;
+    sim.rebootRequired = false;
     sim.up = outcome !== 'stuck';
     if (outcome === 'unhealthy') sim.failure = { reason: 'services failed to start after reboot', persistent: false };
     else if (sim.failure && !sim.failure.persistent) sim.failure = undefined;

@@ -5,7 +5,10 @@
  *   GET  /metrics                      Prometheus text (site traffic and connections, per-server up)
  *   GET  /servers/:host                power, health, connections, disks
  *   GET  /servers/:host/health         200 healthy, 503 failing or unreachable
- *   POST /servers/:host/reboot         202, or 409 while a reboot runs
+ *   GET  /servers/:host/disks          the disks by slot: status, serial, model
+ *   POST /servers/:host/reboot         202, or 409 while a reboot runs, 503 when the BMC refuses
+ *   POST /servers/:host/patch          install a release {release} (active after the next reboot)
+ *   POST /servers/:host/config         apply a configuration version {version}
  *   POST /servers/:host/disk-failures  inject a disk failure {slot?}: 201 with slot, serial, model
  *   POST /sites/:site/surge            inject a surge {factor, durationMs}: 201
  *   POST /tickets, GET /tickets        datacenter tickets (?host= filters); nothing is de-duplicated
@@ -93,6 +96,12 @@ function optionalString(body: Record<string, unknown>, key: string): string | un
   return value;
 }
 
+function requiredString(body: Record<string, unknown>, key: string): string {
+  const value = optionalString(body, key);
+  if (value === undefined || value.trim() === '') throw new HttpFailure(400, 'BODY_INVALID', `${key} is required`);
+  return value;
+}
+
 function ticketRequest(body: Record<string, unknown>): TicketRequest {
   const title = optionalString(body, 'title');
   if (!title || title.trim() === '') throw new HttpFailure(400, 'BODY_INVALID', 'title is required');
@@ -113,6 +122,7 @@ function ticketRequest(body: Record<string, unknown>): TicketRequest {
 function statusOf(error: WeirError): number {
   if (error.code === 'NOT_FOUND') return 404;
   if (error.code === 'FLEET_SIM_SERVER_BUSY') return 409;
+  if (error.code === 'FLEET_SIM_UNAVAILABLE') return 503;
   return error.family === 'user' ? 400 : 500;
 }
 
@@ -154,6 +164,18 @@ async function route(simulator: FleetSimulator, req: IncomingMessage, res: Serve
       allow('POST');
       return send(res, 202, { ...simulator.reboot(id), status: 'rebooting' });
     }
+    if (action === 'disks') {
+      allow('GET');
+      return send(res, 200, { host: id, disks: simulator.disks(id) });
+    }
+    if (action === 'patch') {
+      allow('POST');
+      return send(res, 200, simulator.patch(id, { release: requiredString(await readJson(req), 'release') }));
+    }
+    if (action === 'config') {
+      allow('POST');
+      return send(res, 200, simulator.configure(id, { version: requiredString(await readJson(req), 'version') }));
+    }
     if (action === 'disk-failures') {
       allow('POST');
       const slot = optionalNumber(await readJson(req), 'slot');
@@ -190,6 +212,10 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       send(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
     });
   });
+  // No idle timeout of our own: the client closes idle keep-alive sockets (fetch after about 4 s).
+  // A server timer racing the client's would now and then close a socket just as the client reuses
+  // it, failing that request with ECONNRESET (seen under load, when timers run late).
+  server.keepAliveTimeout = 0;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

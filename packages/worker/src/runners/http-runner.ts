@@ -1,9 +1,9 @@
-import { ConfigError, type ActionDefinition } from '@weir/core';
+import { ConfigError, type ActionDefinition, type ExpressionScope } from '@weir/core';
 import { ActionFailedError, RunnerInputError } from '../errors.js';
 import { InputReader } from '../input-reader.js';
 import { abortedOutcome } from '../outcome.js';
 import { withOwnTimeout } from '../own-timeout.js';
-import type { Runner, RunnerContext, RunnerOutcome } from '../runner.js';
+import { actionScope, type Runner, type RunnerContext, type RunnerOutcome } from '../runner.js';
 import { describeError } from '../describe-error.js';
 
 /** Options of the http runner. */
@@ -24,7 +24,7 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 
 /**
  * Runs `http` actions: renders the action's `http` request (`method`, `url`, `headers`, `body`, templates
- * over input; without one, the same keys of the input), sends it and waits within the task's time
+ * over input and pack.config; without one, the same keys of the input), sends it and waits within the task's time
  * limit (and `input.timeout`). A map or list body is sent as JSON. The status must be one of
  * `input.expected_status` (a number or a list), any 2xx when absent. Output: `{status, headers, body,
  * body_truncated}`, the body parsed when the response's content type is JSON.
@@ -42,7 +42,7 @@ export class HttpRunner implements Runner {
 
   async run(action: ActionDefinition, input: Record<string, unknown>, context: RunnerContext): Promise<RunnerOutcome> {
     const reader = new InputReader(input);
-    const request = renderRequest(action, input, reader);
+    const request = renderRequest(action, actionScope(input, context), reader);
     const expected = expectedStatuses(reader);
     const { signal, clear } = withOwnTimeout(context.signal, reader.durationMs('timeout'), context.clock);
     try {
@@ -82,7 +82,7 @@ export class HttpRunner implements Runner {
   }
 }
 
-function renderRequest(action: ActionDefinition, input: Record<string, unknown>, reader: InputReader): HttpRequest {
+function renderRequest(action: ActionDefinition, scope: ExpressionScope, reader: InputReader): HttpRequest {
   if (action.http === undefined) {
     return {
       method: (reader.string('method') ?? 'GET').toUpperCase(),
@@ -91,7 +91,6 @@ function renderRequest(action: ActionDefinition, input: Record<string, unknown>,
       body: reader.raw('body'),
     };
   }
-  const scope = { input };
   const url = action.http.url.evaluate(scope);
   if (typeof url !== 'string' || url === '') throw new ActionFailedError('INPUT_INVALID', `the action's url must render to a string, got ${JSON.stringify(url)}`);
   const headers = action.http.headers === undefined ? {} : action.http.headers.evaluate(scope);

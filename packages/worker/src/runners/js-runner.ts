@@ -17,6 +17,8 @@ export interface JsActionContext {
   clock: Clock;
   /** The pack's folder. */
   packDir: string;
+  /** The pack's configuration (`pack.config` in templates). */
+  packConfig: Readonly<Record<string, unknown>>;
   /** Streams a line as a task log event. */
   emit(stream: OutputStream, text: string): void;
 }
@@ -46,6 +48,7 @@ export class JsRunner implements Runner {
       signal,
       clock: context.clock,
       packDir: context.pack.dir,
+      packConfig: context.pack.config ?? {},
       emit: (stream, text) => context.onOutput(stream, text),
     };
     let onAbort: () => void = () => {};

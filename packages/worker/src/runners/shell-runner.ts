@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
-import type { ActionDefinition } from '@weir/core';
+import type { ActionDefinition, ExpressionScope } from '@weir/core';
 import { ActionFailedError, RunnerInputError } from '../errors.js';
 import { InputReader } from '../input-reader.js';
 import { withOwnTimeout } from '../own-timeout.js';
-import type { Runner, RunnerContext, RunnerOutcome } from '../runner.js';
+import { actionScope, type Runner, type RunnerContext, type RunnerOutcome } from '../runner.js';
 import { runChild, type ChildExit } from './child-process.js';
 import { commandOutcome } from './command-outcome.js';
 import { compileShellRunnerOptions, type CompiledShellRunnerOptions, type ShellRunnerOptions } from './shell-runner-options.js';
@@ -31,7 +31,7 @@ export class ShellRunner implements Runner {
 
   async run(action: ActionDefinition, input: Record<string, unknown>, context: RunnerContext): Promise<RunnerOutcome> {
     const reader = new InputReader(input);
-    const argv = this.commandLine(action, input, reader);
+    const argv = this.commandLine(action, actionScope(input, context), reader);
     const cwd = reader.string('cwd');
     if (cwd !== undefined) await checkDirectory(cwd);
     const env = {
@@ -58,9 +58,9 @@ export class ShellRunner implements Runner {
     return commandOutcome(exit, signal);
   }
 
-  private commandLine(action: ActionDefinition, input: Record<string, unknown>, reader: InputReader): string[] {
+  private commandLine(action: ActionDefinition, scope: ExpressionScope, reader: InputReader): string[] {
     if (action.command !== undefined) {
-      const script = action.command.evaluate({ input });
+      const script = action.command.evaluate(scope);
       if (typeof script !== 'string' || script.trim() === '') {
         throw new ActionFailedError('INPUT_INVALID', `the action's command must render to a non-empty string, got ${JSON.stringify(script)}`);
       }

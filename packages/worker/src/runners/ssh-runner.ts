@@ -1,11 +1,11 @@
 import ssh2 from 'ssh2';
-import type { ActionDefinition, Logger } from '@weir/core';
+import type { ActionDefinition, ExpressionScope, Logger } from '@weir/core';
 import { ActionFailedError, HostKeyError, RunnerInputError } from '../errors.js';
 import { InputReader } from '../input-reader.js';
 import { abortedOutcome } from '../outcome.js';
 import { OutputCapture } from '../output-capture.js';
 import { withOwnTimeout } from '../own-timeout.js';
-import type { Runner, RunnerContext, RunnerOutcome } from '../runner.js';
+import { actionScope, type Runner, type RunnerContext, type RunnerOutcome } from '../runner.js';
 import { commandOutcome } from './command-outcome.js';
 import { fingerprintOf, KnownHosts, keyTypeOf } from './known-hosts.js';
 import { compileSshRunnerOptions, type CompiledSshRunnerOptions, type SshRunnerOptions } from './ssh-runner-options.js';
@@ -43,7 +43,7 @@ export class SshRunner implements Runner {
 
   async run(action: ActionDefinition, input: Record<string, unknown>, context: RunnerContext): Promise<RunnerOutcome> {
     const reader = new InputReader(input);
-    const command = commandOf(action, input, reader);
+    const command = commandOf(action, actionScope(input, context), reader);
     const target = this.target(reader, context.log);
     const { signal, clear } = withOwnTimeout(context.signal, reader.durationMs('timeout'), context.clock);
     const client = new Client();
@@ -184,9 +184,9 @@ export class SshRunner implements Runner {
   }
 }
 
-function commandOf(action: ActionDefinition, input: Record<string, unknown>, reader: InputReader): string {
+function commandOf(action: ActionDefinition, scope: ExpressionScope, reader: InputReader): string {
   if (action.command === undefined) return reader.requiredString('command');
-  const command = action.command.evaluate({ input });
+  const command = action.command.evaluate(scope);
   if (typeof command !== 'string' || command.trim() === '') {
     throw new ActionFailedError('INPUT_INVALID', `the action's command must render to a non-empty string, got ${JSON.stringify(command)}`);
   }

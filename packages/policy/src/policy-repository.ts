@@ -1,0 +1,582 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { BreakerState, FinishedRun, GateVerdict, Impact, RecentAdmission, RunningRun, VerdictKind } from './gate.js';
+import type { PolicyTables } from './policy-tables.js';
+import { SqlFleetSnapshot, type SnapshotServer } from './fleet-snapshot.js';
+
+/** Any handle on the policy tables: the database or an open transaction. */
+export type PolicyDb = Kysely<PolicyTables> | Transaction<PolicyTables>;
+
+/** Lifecycle of a request in the policy engine. */
+export type RequestStatus = 'waiting' | 'admitted' | 'finished' | 'denied' | 'expired' | 'canceled';
+
+/** A stored request. */
+export interface StoredRequest {
+  id: string;
+  workflow: string;
+  parameters: Record<string, unknown>;
+  requester: string;
+  reason: string;
+  source: string;
+  priority: number;
+  status: RequestStatus;
+  impact: Impact | undefined;
+  summary: string;
+  /** The verdict and holding policies of the last stored decision. */
+  decisionKey: string;
+  traceId: string;
+  requestedAt: number;
+  expiresAt: number | undefined;
+  admittedAt: number | undefined;
+  finishedAt: number | undefined;
+  outcome: string | undefined;
+  handedAt: number | undefined;
+  overrides: RequestOverride[];
+}
+
+/** An admin's decision to admit past some gates, kept with the request and shown by explain. */
+export interface RequestOverride {
+  by: string;
+  reason: string;
+  at: number;
+  /** Policy names overridden; empty: every policy gate (never the safety nets). */
+  policies: string[];
+}
+
+/** One stored evaluation. */
+export interface StoredDecision {
+  id: number;
+  requestId: string;
+  subject: string;
+  at: number;
+  verdict: VerdictKind;
+  gates: GateVerdict[];
+  replica: string;
+}
+
+/** A progressive run's batch waiting at its checkpoint. */
+export interface StoredCheckpoint {
+  attemptId: string;
+  requestId: string;
+  executionId: string;
+  task: string;
+  hosts: string[];
+  status: 'waiting' | 'passed' | 'refused';
+  summary: string;
+  decisionKey: string;
+  traceId: string;
+  createdAt: number;
+}
+
+/** The state of the emergency stop. */
+export interface EmergencyStop {
+  active: boolean;
+  reason: string;
+  changedBy: string;
+  changedAt: number;
+}
+
+// Arbitrary constant reserved for admission (the migrator uses another): every replica's admission
+// transaction takes it first, so decisions that reserve capacity happen one at a time.
+const ADMISSION_LOCK_KEY = 7_304_118_220_614;
+
+const ms = (d: Date | null | undefined): number | undefined => (d ? d.getTime() : undefined);
+const json = (value: unknown): string => JSON.stringify(value ?? null);
+
+/** SQL of the policy engine: requests, decisions, reservations, breakers, checkpoints, the stop. */
+export class PolicyRepository {
+  constructor(readonly db: Kysely<PolicyTables>) {}
+
+  /** Runs `work` in one transaction holding the admission lock. */
+  async underAdmissionLock<T>(work: (tx: Transaction<PolicyTables>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (tx) => {
+      await sql`select pg_advisory_xact_lock(${sql.lit(ADMISSION_LOCK_KEY)})`.execute(tx);
+      return work(tx);
+    });
+  }
+
+  /** Records a new request; false when one with that id exists (a redelivered message). */
+  async insertRequest(db: PolicyDb, request: Omit<StoredRequest, 'admittedAt' | 'finishedAt' | 'outcome' | 'handedAt' | 'overrides' | 'decisionKey'>): Promise<boolean> {
+    const result = await db
+      .insertInto('requests')
+      .values({
+        id: request.id,
+        workflow: request.workflow,
+        parameters: json(request.parameters),
+        requester: request.requester,
+        reason: request.reason,
+        source: request.source,
+        priority: request.priority,
+        status: request.status,
+        impact: request.impact ? json(request.impact) : null,
+        summary: request.summary,
+        trace_id: request.traceId,
+        requested_at: new Date(request.requestedAt),
+        expires_at: request.expiresAt === undefined ? null : new Date(request.expiresAt),
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .execute();
+    return result.length > 0;
+  }
+
+  /** Records many new requests in one statement; returns the ids that were new (others were redeliveries). */
+  async insertRequests(db: PolicyDb, requests: Array<Omit<StoredRequest, 'admittedAt' | 'finishedAt' | 'outcome' | 'handedAt' | 'overrides' | 'decisionKey'>>): Promise<Set<string>> {
+    const inserted = new Set<string>();
+    for (let i = 0; i < requests.length; i += 1_000) {
+      const rows = await db
+        .insertInto('requests')
+        .values(
+          requests.slice(i, i + 1_000).map((request) => ({
+            id: request.id,
+            workflow: request.workflow,
+            parameters: json(request.parameters),
+            requester: request.requester,
+            reason: request.reason,
+            source: request.source,
+            priority: request.priority,
+            status: request.status,
+            impact: request.impact ? json(request.impact) : null,
+            summary: request.summary,
+            trace_id: request.traceId,
+            requested_at: new Date(request.requestedAt),
+            expires_at: request.expiresAt === undefined ? null : new Date(request.expiresAt),
+          })),
+        )
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .execute();
+      for (const row of rows) inserted.add(row.id);
+    }
+    return inserted;
+  }
+
+  /** Servers by host name, many at once (intake resolves a storm's impacts with one query). */
+  async serversByHost(db: PolicyDb, hosts: string[]): Promise<SnapshotServer[]> {
+    const out: SnapshotServer[] = [];
+    for (let i = 0; i < hosts.length; i += 1_000) {
+      out.push(...((await db.selectFrom('servers').select(['host', 'site', 'pool', 'type', 'state']).where('host', 'in', hosts.slice(i, i + 1_000)).execute()) as SnapshotServer[]));
+    }
+    return out;
+  }
+
+  async getRequest(db: PolicyDb, id: string): Promise<StoredRequest | undefined> {
+    const row = await db.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRequest(row) : undefined;
+  }
+
+  /** Requests, newest first, optionally of some statuses. */
+  async listRequests(db: PolicyDb, query: { statuses?: RequestStatus[]; workflow?: string; limit?: number } = {}): Promise<StoredRequest[]> {
+    let q = db.selectFrom('requests').selectAll();
+    if (query.statuses?.length) q = q.where('status', 'in', query.statuses);
+    if (query.workflow) q = q.where('workflow', '=', query.workflow);
+    const rows = await q.orderBy('requested_at', 'desc').orderBy('id', 'desc').limit(query.limit ?? 100).execute();
+    return rows.map(toRequest);
+  }
+
+  /** The queue, in admission order: priority first, then age. */
+  async waiting(db: PolicyDb, limit: number): Promise<StoredRequest[]> {
+    const rows = await db
+      .selectFrom('requests')
+      .selectAll()
+      .where('status', '=', 'waiting')
+      .orderBy('priority', 'desc')
+      .orderBy('requested_at', 'asc')
+      .orderBy('id', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(toRequest);
+  }
+
+  async countWaiting(db: PolicyDb): Promise<number> {
+    const row = await db.selectFrom('requests').select((eb) => eb.fn.countAll<string | number>().as('n')).where('status', '=', 'waiting').executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Admitted requests whose execution has not ended, with the hosts each holds. */
+  async running(db: PolicyDb): Promise<Array<RunningRun & { request: StoredRequest }>> {
+    const rows = await db.selectFrom('requests').selectAll().where('status', '=', 'admitted').execute();
+    if (rows.length === 0) return [];
+    const held = await db
+      .selectFrom('reservations')
+      .select(['request_id', 'host'])
+      .where('released_at', 'is', null)
+      .execute();
+    const hostsOf = new Map<string, string[]>();
+    for (const r of held) {
+      const list = hostsOf.get(r.request_id) ?? [];
+      list.push(r.host);
+      hostsOf.set(r.request_id, list);
+    }
+    return rows.map((row) => {
+      const request = toRequest(row);
+      return {
+        request,
+        requestId: request.id,
+        workflow: request.workflow,
+        admittedAt: request.admittedAt ?? request.requestedAt,
+        sites: request.impact?.sites ?? [],
+        reservedHosts: hostsOf.get(request.id) ?? [],
+      };
+    });
+  }
+
+  /** Finished runs, newest first. */
+  async history(db: PolicyDb, limit: number): Promise<FinishedRun[]> {
+    const rows = await db
+      .selectFrom('requests')
+      .select(['id', 'workflow', 'impact', 'outcome', 'finished_at'])
+      .where('status', '=', 'finished')
+      .orderBy('finished_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      requestId: r.id,
+      workflow: r.workflow,
+      sites: (r.impact as Impact | null)?.sites ?? [],
+      succeeded: r.outcome === 'succeeded',
+      finishedAt: ms(r.finished_at) ?? 0,
+    }));
+  }
+
+  /** Median run time (admission to end) of recent runs of each workflow, for explain's estimate. */
+  async typicalDurations(db: PolicyDb, workflows: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const workflow of new Set(workflows)) {
+      const rows = await db
+        .selectFrom('requests')
+        .select(['admitted_at', 'finished_at'])
+        .where('status', '=', 'finished')
+        .where('workflow', '=', workflow)
+        .orderBy('finished_at', 'desc')
+        .limit(20)
+        .execute();
+      const durations = rows
+        .map((r) => (ms(r.finished_at) ?? 0) - (ms(r.admitted_at) ?? 0))
+        .filter((d) => d >= 0)
+        .sort((a, b) => a - b);
+      if (durations.length > 0) out.set(workflow, durations[Math.floor(durations.length / 2)] ?? 0);
+    }
+    return out;
+  }
+
+  /** Admissions since `since`, newest first. */
+  async admissionsSince(db: PolicyDb, since: number): Promise<RecentAdmission[]> {
+    const rows = await db
+      .selectFrom('requests')
+      .select(['id', 'workflow', 'impact', 'admitted_at'])
+      .where('admitted_at', '>=', new Date(since))
+      .orderBy('admitted_at', 'desc')
+      .execute();
+    return rows.map((r) => ({ requestId: r.id, workflow: r.workflow, sites: (r.impact as Impact | null)?.sites ?? [], admittedAt: ms(r.admitted_at) ?? 0 }));
+  }
+
+  /** The servers of the given sites and server types, as a snapshot gates read. */
+  async snapshot(db: PolicyDb, scope: { sites: string[]; serverTypes: string[] }): Promise<SqlFleetSnapshot> {
+    const sites = [...new Set(scope.sites)];
+    const types = [...new Set(scope.serverTypes)];
+    let servers: SnapshotServer[] = [];
+    if (sites.length > 0 || types.length > 0) {
+      servers = (await db
+        .selectFrom('servers')
+        .select(['host', 'site', 'pool', 'type', 'state'])
+        .where((eb) => eb.or([...(sites.length ? [eb('site', 'in', sites)] : []), ...(types.length ? [eb('type', 'in', types)] : [])]))
+        .execute()) as SnapshotServer[];
+    }
+    const zones = await db.selectFrom('sites').select(['name', 'time_zone']).execute();
+    return new SqlFleetSnapshot(servers, new Map(zones.map((z) => [z.name, z.time_zone])));
+  }
+
+  async breakers(db: PolicyDb): Promise<Map<string, Map<string, BreakerState>>> {
+    const rows = await db.selectFrom('breakers').selectAll().execute();
+    const out = new Map<string, Map<string, BreakerState>>();
+    for (const r of rows) {
+      const byKey = out.get(r.policy) ?? new Map<string, BreakerState>();
+      byKey.set(r.key, {
+        state: r.state as BreakerState['state'],
+        openedAt: ms(r.opened_at),
+        reason: r.reason ?? undefined,
+        countFrom: ms(r.count_from) ?? 0,
+        trialRequestId: r.trial_request_id ?? undefined,
+      });
+      out.set(r.policy, byKey);
+    }
+    return out;
+  }
+
+  async saveBreaker(db: PolicyDb, policy: string, key: string, state: BreakerState, now: number): Promise<void> {
+    const values = {
+      state: state.state,
+      opened_at: state.openedAt === undefined ? null : new Date(state.openedAt),
+      reason: state.reason ?? null,
+      count_from: new Date(state.countFrom),
+      trial_request_id: state.trialRequestId ?? null,
+      updated_at: new Date(now),
+    };
+    await db
+      .insertInto('breakers')
+      .values({ policy, key, ...values })
+      .onConflict((oc) => oc.columns(['policy', 'key']).doUpdateSet(values))
+      .execute();
+  }
+
+  async emergencyStop(db: PolicyDb): Promise<EmergencyStop> {
+    const row = await db.selectFrom('emergency_stop').selectAll().executeTakeFirst();
+    return row
+      ? { active: row.active, reason: row.reason, changedBy: row.changed_by, changedAt: row.changed_at.getTime() }
+      : { active: false, reason: '', changedBy: '', changedAt: 0 };
+  }
+
+  async setEmergencyStop(db: PolicyDb, stop: EmergencyStop): Promise<void> {
+    const values = { active: stop.active, reason: stop.reason, changed_by: stop.changedBy, changed_at: new Date(stop.changedAt) };
+    await db.insertInto('emergency_stop').values({ id: true, ...values }).onConflict((oc) => oc.column('id').doUpdateSet(values)).execute();
+  }
+
+  async recordDecision(db: PolicyDb, decision: Omit<StoredDecision, 'id'>): Promise<void> {
+    await db
+      .insertInto('decisions')
+      .values({
+        request_id: decision.requestId,
+        subject: decision.subject,
+        at: new Date(decision.at),
+        verdict: decision.verdict,
+        gates: json(decision.gates),
+        replica: decision.replica,
+      })
+      .execute();
+  }
+
+  /** Several decisions in one statement (one admission round's). */
+  async recordDecisions(db: PolicyDb, decisions: Array<Omit<StoredDecision, 'id'>>): Promise<void> {
+    for (let i = 0; i < decisions.length; i += 500) {
+      await db
+        .insertInto('decisions')
+        .values(
+          decisions.slice(i, i + 500).map((d) => ({ request_id: d.requestId, subject: d.subject, at: new Date(d.at), verdict: d.verdict, gates: json(d.gates), replica: d.replica })),
+        )
+        .execute();
+    }
+  }
+
+  /** How many decisions about `subject` (`request`, `checkpoint:<attempt>`) a request has. */
+  async countDecisions(db: PolicyDb, requestId: string, subject: string): Promise<number> {
+    const row = await db
+      .selectFrom('decisions')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('request_id', '=', requestId)
+      .where('subject', '=', subject)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async decisions(db: PolicyDb, requestId: string, limit = 50): Promise<StoredDecision[]> {
+    const rows = await db.selectFrom('decisions').selectAll().where('request_id', '=', requestId).orderBy('id', 'desc').limit(limit).execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      requestId: r.request_id,
+      subject: r.subject,
+      at: r.at.getTime(),
+      verdict: r.verdict as VerdictKind,
+      gates: r.gates as GateVerdict[],
+      replica: r.replica,
+    }));
+  }
+
+  async updateRequest(
+    db: PolicyDb,
+    id: string,
+    changes: Partial<Pick<StoredRequest, 'status' | 'summary' | 'decisionKey' | 'impact' | 'admittedAt' | 'finishedAt' | 'outcome' | 'handedAt' | 'overrides'>>,
+    onlyIfStatus?: RequestStatus,
+  ): Promise<boolean> {
+    const set: Record<string, unknown> = {};
+    if (changes.status !== undefined) set.status = changes.status;
+    if (changes.summary !== undefined) set.summary = changes.summary;
+    if (changes.decisionKey !== undefined) set.decision_key = changes.decisionKey;
+    if (changes.impact !== undefined) set.impact = json(changes.impact);
+    if (changes.admittedAt !== undefined) set.admitted_at = new Date(changes.admittedAt);
+    if (changes.finishedAt !== undefined) set.finished_at = new Date(changes.finishedAt);
+    if (changes.outcome !== undefined) set.outcome = changes.outcome;
+    if (changes.handedAt !== undefined) set.handed_at = new Date(changes.handedAt);
+    if (changes.overrides !== undefined) set.overrides = json(changes.overrides);
+    let q = db.updateTable('requests').set(set).where('id', '=', id);
+    if (onlyIfStatus) q = q.where('status', '=', onlyIfStatus);
+    const result = await q.executeTakeFirst();
+    return Number(result.numUpdatedRows ?? 0) > 0;
+  }
+
+  /** Sets the summary and decision key of several requests in one statement (a round's waiting ones). */
+  async updateSummaries(db: PolicyDb, rows: Array<{ id: string; summary: string; decisionKey: string }>): Promise<void> {
+    if (rows.length === 0) return;
+    await sql`update requests as r set summary = v.summary, decision_key = v.decision_key
+      from jsonb_to_recordset(${json(rows.map((x) => ({ id: x.id, summary: x.summary, decision_key: x.decisionKey })))}::jsonb) as v(id text, summary text, decision_key text)
+      where r.id = v.id`.execute(db);
+  }
+
+  /**
+   * Admits several requests at once (an admission round's): their status, summary and impact in one
+   * statement and their reservations in another. Requests hold nothing before admission.
+   */
+  async admitMany(
+    db: PolicyDb,
+    admitted: Array<{ id: string; summary: string; decisionKey: string; impact: Impact | undefined; reserved: Array<{ host: string; site: string; pool: string; type: string }> }>,
+    now: number,
+  ): Promise<void> {
+    if (admitted.length === 0) return;
+    await sql`update requests as r set status = 'admitted', admitted_at = ${new Date(now)}, summary = v.summary, decision_key = v.decision_key,
+        impact = coalesce(v.impact, r.impact)
+      from jsonb_to_recordset(${json(admitted.map((a) => ({ id: a.id, summary: a.summary, decision_key: a.decisionKey, impact: a.impact ?? null })))}::jsonb)
+        as v(id text, summary text, decision_key text, impact jsonb)
+      where r.id = v.id and r.status = 'waiting'`.execute(db);
+    const rows = admitted.flatMap((a) => a.reserved.map((s) => ({ request_id: a.id, host: s.host, site: s.site, pool: s.pool, type: s.type, reserved_at: new Date(now) })));
+    for (let i = 0; i < rows.length; i += 1_000) await db.insertInto('reservations').values(rows.slice(i, i + 1_000)).execute();
+  }
+
+  /** Marks requests as handed to the workflow engine. */
+  async markHanded(db: PolicyDb, ids: string[], now: number): Promise<void> {
+    if (ids.length === 0) return;
+    await db.updateTable('requests').set({ handed_at: new Date(now) }).where('id', 'in', ids).execute();
+  }
+
+  /** Holds `hosts` for the request (replacing what it held before: progressive runs move batch to batch). */
+  async reserve(db: PolicyDb, requestId: string, servers: Array<{ host: string; site: string; pool: string; type: string }>, now: number): Promise<void> {
+    await this.release(db, requestId, now);
+    if (servers.length === 0) return;
+    await db
+      .insertInto('reservations')
+      .values(servers.map((s) => ({ request_id: requestId, host: s.host, site: s.site, pool: s.pool, type: s.type, reserved_at: new Date(now) })))
+      .execute();
+  }
+
+  async release(db: PolicyDb, requestId: string, now: number): Promise<void> {
+    await db.updateTable('reservations').set({ released_at: new Date(now) }).where('request_id', '=', requestId).where('released_at', 'is', null).execute();
+  }
+
+  /** Every reservation of a request, held or released, oldest first (for explain and audits of capacity). */
+  async reservations(db: PolicyDb, query: { requestId?: string } = {}): Promise<Array<{ requestId: string; host: string; site: string; reservedAt: number; releasedAt: number | undefined }>> {
+    let q = db.selectFrom('reservations').selectAll();
+    if (query.requestId) q = q.where('request_id', '=', query.requestId);
+    const rows = await q.orderBy('reserved_at').execute();
+    return rows.map((r) => ({ requestId: r.request_id, host: r.host, site: r.site, reservedAt: r.reserved_at.getTime(), releasedAt: ms(r.released_at) }));
+  }
+
+  /** Admitted requests whose execution ended (the finished event was missed) or never started. */
+  async admittedWithExecution(db: PolicyDb): Promise<Array<{ id: string; handedAt: number | undefined; admittedAt: number; executionStatus: string | undefined }>> {
+    const rows = await db
+      .selectFrom('requests')
+      .leftJoin('executions', 'executions.id', 'requests.id')
+      .select(['requests.id as id', 'requests.handed_at as handed_at', 'requests.admitted_at as admitted_at', 'executions.status as execution_status'])
+      .where('requests.status', '=', 'admitted')
+      .execute();
+    return rows.map((r) => ({ id: r.id, handedAt: ms(r.handed_at), admittedAt: ms(r.admitted_at) ?? 0, executionStatus: r.execution_status ?? undefined }));
+  }
+
+  /** The request (root execution id) an execution belongs to: its topmost parent. */
+  async rootExecution(db: PolicyDb, executionId: string): Promise<string | undefined> {
+    let id: string | undefined = executionId;
+    for (let depth = 0; id !== undefined && depth < 64; depth++) {
+      const row: { parent_execution_id: string | null } | undefined = await db.selectFrom('executions').select('parent_execution_id').where('id', '=', id).executeTakeFirst();
+      if (!row) return undefined;
+      if (!row.parent_execution_id) return id;
+      id = row.parent_execution_id;
+    }
+    return undefined;
+  }
+
+  async insertCheckpoint(db: PolicyDb, checkpoint: Omit<StoredCheckpoint, 'status' | 'summary' | 'decisionKey'>): Promise<boolean> {
+    const result = await db
+      .insertInto('checkpoints')
+      .values({
+        attempt_id: checkpoint.attemptId,
+        request_id: checkpoint.requestId,
+        execution_id: checkpoint.executionId,
+        task: checkpoint.task,
+        hosts: json(checkpoint.hosts),
+        status: 'waiting',
+        trace_id: checkpoint.traceId,
+        created_at: new Date(checkpoint.createdAt),
+      })
+      .onConflict((oc) => oc.column('attempt_id').doNothing())
+      .returning('attempt_id')
+      .execute();
+    return result.length > 0;
+  }
+
+  async waitingCheckpoints(db: PolicyDb): Promise<StoredCheckpoint[]> {
+    const rows = await db.selectFrom('checkpoints').selectAll().where('status', '=', 'waiting').orderBy('created_at').execute();
+    return rows.map(toCheckpoint);
+  }
+
+  async checkpoints(db: PolicyDb, requestId: string): Promise<StoredCheckpoint[]> {
+    const rows = await db.selectFrom('checkpoints').selectAll().where('request_id', '=', requestId).orderBy('created_at').execute();
+    return rows.map(toCheckpoint);
+  }
+
+  async updateCheckpoint(db: PolicyDb, attemptId: string, changes: { status?: StoredCheckpoint['status']; summary?: string; decisionKey?: string; decidedAt?: number }): Promise<void> {
+    const set: Record<string, unknown> = {};
+    if (changes.decisionKey !== undefined) set.decision_key = changes.decisionKey;
+    if (changes.status) set.status = changes.status;
+    if (changes.summary !== undefined) set.summary = changes.summary;
+    if (changes.decidedAt !== undefined) set.decided_at = new Date(changes.decidedAt);
+    await db.updateTable('checkpoints').set(set).where('attempt_id', '=', attemptId).execute();
+  }
+}
+
+type RequestRow = {
+  id: string;
+  workflow: string;
+  parameters: unknown;
+  requester: string;
+  reason: string;
+  source: string;
+  priority: number;
+  status: string;
+  impact: unknown;
+  summary: string;
+  decision_key: string;
+  trace_id: string;
+  requested_at: Date;
+  expires_at: Date | null;
+  admitted_at: Date | null;
+  finished_at: Date | null;
+  outcome: string | null;
+  handed_at: Date | null;
+  overrides: unknown;
+};
+
+function toRequest(row: RequestRow): StoredRequest {
+  return {
+    id: row.id,
+    workflow: row.workflow,
+    parameters: (row.parameters ?? {}) as Record<string, unknown>,
+    requester: row.requester,
+    reason: row.reason,
+    source: row.source,
+    priority: row.priority,
+    status: row.status as RequestStatus,
+    impact: (row.impact ?? undefined) as Impact | undefined,
+    summary: row.summary,
+    decisionKey: row.decision_key,
+    traceId: row.trace_id,
+    requestedAt: row.requested_at.getTime(),
+    expiresAt: ms(row.expires_at),
+    admittedAt: ms(row.admitted_at),
+    finishedAt: ms(row.finished_at),
+    outcome: row.outcome ?? undefined,
+    handedAt: ms(row.handed_at),
+    overrides: (row.overrides ?? []) as RequestOverride[],
+  };
+}
+
+function toCheckpoint(row: { attempt_id: string; request_id: string; execution_id: string; task: string; hosts: unknown; status: string; summary: string; decision_key: string; trace_id: string; created_at: Date }): StoredCheckpoint {
+  return {
+    attemptId: row.attempt_id,
+    requestId: row.request_id,
+    executionId: row.execution_id,
+    task: row.task,
+    hosts: row.hosts as string[],
+    status: row.status as StoredCheckpoint['status'],
+    summary: row.summary,
+    decisionKey: row.decision_key,
+    traceId: row.trace_id,
+    createdAt: row.created_at.getTime(),
+  };
+}
