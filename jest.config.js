@@ -6,6 +6,8 @@
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
+  // Embedded servers open PGlite (≈ 5 s idle, 15–30 s when the machine is busy): hooks and tests get room.
+  testTimeout: 120_000,
   roots: ['<rootDir>/packages'],
   testMatch: ['**/test/**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
@@ -31,6 +33,5 @@ export default {
     '^@weir/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  testTimeout: 30000,
   maxWorkers: 2,
 };
