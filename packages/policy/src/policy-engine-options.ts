@@ -44,7 +44,11 @@ export interface PolicyEngineOptions {
   metricPollMs?: number;
   /** Re-hand an admitted request to the workflow engine when no execution appeared after this long. @default 30000 */
   handTimeoutMs?: number;
-  /** Waiting requests evaluated per round. @default 1000 */
+  /**
+   * Waiting requests evaluated per round, in queue order. Every waiting request must be evaluated
+   * each round (a full site at the head must not starve another site's requests behind it), so this
+   * is a memory bound, not a batch size. @default 100000
+   */
   roundSize?: number;
   /** Default time a request may wait before it expires; 0 never. @default 0 */
   defaultTtlMs?: number;
@@ -73,7 +77,7 @@ export function compilePolicyEngineOptions(options: PolicyEngineOptions): Compil
     recheckEveryMs: options.recheckEveryMs ?? 30_000,
     metricPollMs: options.metricPollMs ?? 15_000,
     handTimeoutMs: options.handTimeoutMs ?? 30_000,
-    roundSize: options.roundSize ?? 1_000,
+    roundSize: options.roundSize ?? 100_000,
     defaultTtlMs: options.defaultTtlMs ?? 0,
     consume: options.consume ?? true,
   };

@@ -221,17 +221,19 @@ export class PolicyEngine {
   async round(): Promise<void> {
     const { clock, roundSize, replicaId, sink } = this.options;
     const policies = await this.catalog.policies(this.#db);
-    // Metrics are read before taking the lock: a slow Prometheus must not hold up other replicas.
-    const preview = await this.repository.waiting(this.#db, roundSize);
     const previewCheckpoints = await this.repository.waitingCheckpoints(this.#db);
-    if (preview.length === 0 && previewCheckpoints.length === 0) {
+    if (previewCheckpoints.length === 0 && (await this.repository.countWaiting(this.#db)) === 0) {
       sink?.queueDepth(0);
       return;
     }
-    const metricSites = new Set(preview.flatMap((r) => r.impact?.sites ?? []));
-    for (const cp of previewCheckpoints) for (const host of cp.hosts) metricSites.add((await this.options.inventory.getServer(host))?.site ?? '');
-    metricSites.delete('');
-    const metrics = await this.#readMetrics(policies, [...metricSites]);
+    // Metrics are read before taking the lock: a slow Prometheus must not hold up other replicas.
+    let metrics = new Map<string, Map<string, MetricReading>>();
+    if (policies.some((p) => p.enabled && p.gate === 'traffic')) {
+      const sites = new Set(await this.repository.waitingSites(this.#db));
+      const batchHosts = [...new Set(previewCheckpoints.flatMap((c) => c.hosts))];
+      for (const server of await this.repository.serversByHost(this.#db, batchHosts)) sites.add(server.site);
+      metrics = await this.#readMetrics(policies, [...sites]);
+    }
 
     const effects: RoundEffects = { admitted: [], decided: [], checkpointsPassed: [], checkpointsRefused: [], checkpointsHeld: [], retryAt: undefined, waitsOnMetric: false };
     await this.repository.underAdmissionLock(async (tx) => {

@@ -187,6 +187,12 @@ export class PolicyRepository {
     return rows.map(toRequest);
   }
 
+  /** The sites waiting requests touch (traffic metrics are read for these before a round). */
+  async waitingSites(db: PolicyDb): Promise<string[]> {
+    const { rows } = await sql<{ site: string }>`select distinct jsonb_array_elements_text(impact->'sites') as site from requests where status = 'waiting' and impact is not null`.execute(db);
+    return rows.map((r) => r.site);
+  }
+
   async countWaiting(db: PolicyDb): Promise<number> {
     const row = await db.selectFrom('requests').select((eb) => eb.fn.countAll<string | number>().as('n')).where('status', '=', 'waiting').executeTakeFirst();
     return Number(row?.n ?? 0);
