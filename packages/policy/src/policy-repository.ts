@@ -94,31 +94,6 @@ export class PolicyRepository {
     });
   }
 
-  /** Records a new request; false when one with that id exists (a redelivered message). */
-  async insertRequest(db: PolicyDb, request: Omit<StoredRequest, 'admittedAt' | 'finishedAt' | 'outcome' | 'handedAt' | 'overrides' | 'decisionKey'>): Promise<boolean> {
-    const result = await db
-      .insertInto('requests')
-      .values({
-        id: request.id,
-        workflow: request.workflow,
-        parameters: json(request.parameters),
-        requester: request.requester,
-        reason: request.reason,
-        source: request.source,
-        priority: request.priority,
-        status: request.status,
-        impact: request.impact ? json(request.impact) : null,
-        summary: request.summary,
-        trace_id: request.traceId,
-        requested_at: new Date(request.requestedAt),
-        expires_at: request.expiresAt === undefined ? null : new Date(request.expiresAt),
-      })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .returning('id')
-      .execute();
-    return result.length > 0;
-  }
-
   /** Records many new requests in one statement; returns the ids that were new (others were redeliveries). */
   async insertRequests(db: PolicyDb, requests: Array<Omit<StoredRequest, 'admittedAt' | 'finishedAt' | 'outcome' | 'handedAt' | 'overrides' | 'decisionKey'>>): Promise<Set<string>> {
     const inserted = new Set<string>();
@@ -335,20 +310,6 @@ export class PolicyRepository {
   async setEmergencyStop(db: PolicyDb, stop: EmergencyStop): Promise<void> {
     const values = { active: stop.active, reason: stop.reason, changed_by: stop.changedBy, changed_at: new Date(stop.changedAt) };
     await db.insertInto('emergency_stop').values({ id: true, ...values }).onConflict((oc) => oc.column('id').doUpdateSet(values)).execute();
-  }
-
-  async recordDecision(db: PolicyDb, decision: Omit<StoredDecision, 'id'>): Promise<void> {
-    await db
-      .insertInto('decisions')
-      .values({
-        request_id: decision.requestId,
-        subject: decision.subject,
-        at: new Date(decision.at),
-        verdict: decision.verdict,
-        gates: json(decision.gates),
-        replica: decision.replica,
-      })
-      .execute();
   }
 
   /** Several decisions in one statement (one admission round's). */
