@@ -1,0 +1,2 @@
+/** @weir/chatops: Weir as a Slack app (aliases, threaded runs, approvals, the gate's reasons). */
+export {};
