@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkAliasAmbiguity, type AliasDefinition } from './alias-definition.js';
 import type { LoadedPack } from './loaded-pack.js';
 import { applyPackConfig, type PackConfigValues } from './pack-config.js';
 import { PackError } from './pack-errors.js';
@@ -45,7 +46,8 @@ export async function loadPack(dir: string, options: LoadPackOptions = {}): Prom
   const draft = await readPack(dir);
   const index = new RefIndex().addPack(draft.pack).addBroken(draft.pack.name, draft.broken).addKnown(options.known ?? {});
   for (const dependency of options.dependencies ?? []) index.addPack(dependency);
-  const errors = [...draft.errors, ...resolve(draft, index), ...configure(draft, options.config)];
+  const earlier = (options.dependencies ?? []).flatMap((p) => Object.values(p.aliases));
+  const errors = [...draft.errors, ...resolve(draft, index), ...configure(draft, options.config), ...checkAliasAmbiguity(Object.values(draft.pack.aliases), earlier)];
   const versions = new Map((options.dependencies ?? []).map((p) => [p.name, p.version]));
   errors.push(...checkDependencies(draft, (name) => versions.get(name), { requireAll: false }));
   const sorted = sortErrors(errors);
@@ -81,6 +83,13 @@ export async function loadPacks(rootDir: string, options: Pick<LoadPackOptions, 
 
   const index = new RefIndex().addKnown(options.known ?? {});
   for (const draft of byName.values()) index.addPack(draft.pack).addBroken(draft.pack.name, draft.broken);
+  // A chat message must name one alias across every pack, not only within one.
+  const aliasesSoFar: AliasDefinition[] = [];
+  for (const draft of drafts) {
+    const own = Object.values(draft.pack.aliases);
+    draft.errors.push(...checkAliasAmbiguity(own, aliasesSoFar));
+    aliasesSoFar.push(...own);
+  }
   for (const draft of drafts) {
     draft.errors.push(...resolve(draft, index));
     draft.errors.push(...checkDependencies(draft, (name) => byName.get(name)?.pack.version, { requireAll: true }));
