@@ -59,3 +59,12 @@ export {
   AUTH_ERROR_STATUSES,
 } from './errors.js';
 export type { MissingGrant } from './errors.js';
+// Issue 7: the API's OpenAPI description, and the event stream (SSE) with its event log.
+export { openApiPlugin, ERROR_BODY_SCHEMA } from './openapi.js';
+export type { OpenApiPluginOptions } from './openapi.js';
+export { eventStreamPlugin, mayRead, DEFAULT_EVENT_PERMISSIONS } from './event-stream.js';
+export type { EventStreamOptions, EventPermission } from './event-stream.js';
+export { EventLog, eventFacts, EVENT_LOG_LOCK_KEY } from './event-log.js';
+export type { LoggedEvent, NewLoggedEvent, EventLogQuery, EventFacts } from './event-log.js';
+export { EventLogRecorder } from './event-log-recorder.js';
+export type { EventLogRecorderOptions } from './event-log-recorder.js';

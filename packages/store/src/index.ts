@@ -40,3 +40,15 @@ export type {
   AuditLogTable,
   SchemaMigrationsTable,
 } from './database.js';
+// The datastore (issue 7): pack-scoped keys, TTLs, secrets sealed with AES-256-GCM.
+export { Datastore, parseDatastoreKeyName } from './datastore.js';
+export type { DatastoreEntry, DatastoreWrite, DatastoreListQuery, DatastoreOptions } from './datastore.js';
+export { DatastoreCipher, parseDatastoreKey } from './datastore-cipher.js';
+export type { SealedValue } from './datastore-cipher.js';
+export {
+  DatastoreKeyInvalidError,
+  DatastoreValueInvalidError,
+  DatastoreEncryptionUnconfiguredError,
+  DatastoreDecryptError,
+  DatastoreKeyConfigError,
+} from './datastore-errors.js';
