@@ -3,6 +3,7 @@ import { evaluateRequest } from './evaluate-request.js';
 import type { EmergencyStop, RequestOverride, StoredRequest } from './policy-repository.js';
 import { describeImpact } from './impact-resolver.js';
 import type { SqlFleetSnapshot } from './fleet-snapshot.js';
+import { RunningIndex } from './running-index.js';
 
 /** Gates a progressive run's checkpoint does not ask again: it already runs and already counted. */
 export const CHECKPOINT_SKIPS = new Set(['concurrency', 'rate']);
@@ -22,6 +23,7 @@ export interface Evaluation {
 export class AdmissionState {
   readonly running: RunningRun[];
   readonly admissions: RecentAdmission[];
+  readonly #index: RunningIndex;
 
   constructor(
     readonly input: {
@@ -38,6 +40,7 @@ export class AdmissionState {
   ) {
     this.running = [...input.running];
     this.admissions = [...input.admissions];
+    this.#index = new RunningIndex(this.running);
   }
 
   get fleet(): FleetSnapshot {
@@ -83,6 +86,8 @@ export class AdmissionState {
       policies,
       fleet: this.input.fleet,
       running,
+      // A checkpoint's filtered running set has no index of its own: its gates build one.
+      runningIndex: checkpoint ? undefined : this.#index,
       history: this.input.history,
       admissions: this.admissions,
       metrics: this.input.metrics,
@@ -98,11 +103,15 @@ export class AdmissionState {
   /** Counts an admission for the rest of the round. */
   admitted(request: StoredRequest, impact: Impact | undefined, reservedHosts: string[]): void {
     const now = this.input.now;
-    const existing = this.running.findIndex((r) => r.requestId === request.id);
+    // Only a checkpoint's run is running already: skip the scan for the queue's requests.
+    const existing = this.#index.has(request.id) ? this.running.findIndex((r) => r.requestId === request.id) : -1;
     const run: RunningRun = { requestId: request.id, workflow: request.workflow, admittedAt: now, sites: impact?.sites ?? [], reservedHosts };
-    if (existing >= 0) this.running[existing] = { ...run, admittedAt: this.running[existing]?.admittedAt ?? now };
-    else {
+    if (existing >= 0) {
+      this.running[existing] = { ...run, admittedAt: this.running[existing]?.admittedAt ?? now };
+      this.#index.set(this.running[existing]);
+    } else {
       this.running.push(run);
+      this.#index.set(run);
       this.admissions.unshift({ requestId: request.id, workflow: request.workflow, sites: run.sites, admittedAt: now });
     }
   }

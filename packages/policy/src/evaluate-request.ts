@@ -20,6 +20,7 @@ import { gateFor } from './gates/gate-registry.js';
 import { worstVerdict } from './gates/gate-verdict.js';
 import { emptyImpact, policyApplies, scopedImpact } from './policy-scope.js';
 import { safetyNets, type EmergencyStopState } from './safety-nets.js';
+import type { RunningIndex } from './running-index.js';
 
 /** Everything one decision reads, loaded beforehand. */
 export interface EvaluateRequestInput {
@@ -30,6 +31,8 @@ export interface EvaluateRequestInput {
   policies: readonly Policy[];
   fleet: FleetSnapshot;
   running: readonly RunningRun[];
+  /** `running`, indexed (built by the gates that need it when absent). */
+  runningIndex?: RunningIndex;
   /** Newest first. */
   history: readonly FinishedRun[];
   /** Newest first. */
@@ -59,7 +62,7 @@ export function applicablePolicies(policies: readonly Policy[], request: { workf
 /** Evaluates a request against the safety nets and every applicable policy. */
 export function evaluateRequest(input: EvaluateRequestInput): RequestEvaluation {
   const { request, impact, policies } = input;
-  const gates = safetyNets({ request, impact, policies, emergencyStop: input.emergencyStop, running: input.running });
+  const gates = safetyNets({ request, impact, policies, emergencyStop: input.emergencyStop, running: input.running, runningIndex: input.runningIndex });
   const whole = impact ?? emptyImpact();
   for (const policy of applicablePolicies(policies, { workflow: request.workflow, impact })) {
     gates.push(evaluatePolicy(input, policy, scopedImpact(policy.scope, whole)));
@@ -77,6 +80,7 @@ function evaluatePolicy(input: EvaluateRequestInput, policy: Policy, impact: Imp
       policy,
       fleet: input.fleet,
       running: input.running,
+      runningIndex: input.runningIndex,
       history: input.history,
       admissions: input.admissions,
       metrics: input.metrics.get(policy.name) ?? NOTHING,

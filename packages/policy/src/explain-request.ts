@@ -1,5 +1,6 @@
 import type { GateVerdict, Impact } from './gate.js';
-import type { PolicyRepository, PolicyDb, StoredCheckpoint, StoredDecision, StoredRequest } from './policy-repository.js';
+import type { PolicyRepository, PolicyDb, StoredDecision, StoredRequest } from './policy-repository.js';
+import type { StoredCheckpoint } from './checkpoint-repository.js';
 
 /** A run holding budget a request waits for, with when it may end. */
 export interface HoldingRun {
@@ -44,7 +45,7 @@ export async function explainRequest(options: {
   const request = await repository.getRequest(db, id);
   if (!request) return undefined;
   const decisions = await repository.decisions(db, id);
-  const checkpoints = await repository.checkpoints(db, id);
+  const checkpoints = await repository.checkpoints.ofRequest(db, id);
   const waitingCheckpoint = checkpoints.find((c) => c.status === 'waiting');
   const latest = waitingCheckpoint ? decisions.find((d) => d.subject === `checkpoint:${waitingCheckpoint.attemptId}`) ?? decisions[0] : decisions[0];
   const current = request.status === 'waiting' && options.evaluateNow ? await options.evaluateNow(request) : undefined;
@@ -58,7 +59,7 @@ export async function explainRequest(options: {
       const typicalDurationMs = typical.get(r.workflow);
       return { requestId: r.requestId, workflow: r.workflow, admittedAt: r.admittedAt, typicalDurationMs, expectedEndAt: typicalDurationMs === undefined ? undefined : r.admittedAt + typicalDurationMs };
     });
-  const reserved = (await repository.reservations(db, { requestId: id })).filter((r) => r.releasedAt === undefined).map((r) => r.host);
+  const reserved = (await repository.reservations.list(db, { requestId: id })).filter((r) => r.releasedAt === undefined).map((r) => r.host);
   const waiting = request.status === 'waiting' || waitingCheckpoint !== undefined;
   return { request, decisions, current, holding, heldBy, estimate: waiting ? estimate(holding, heldBy, now) : undefined, checkpoints, reserved };
 }

@@ -4,6 +4,7 @@
  * reads is loaded before it runs (inside the admission transaction), so evaluation does no I/O and
  * the same inputs always give the same verdict: that is what makes explain and simulate truthful.
  */
+import type { RunningIndex } from './running-index.js';
 import type { GateKind, PolicyScope } from '@weir/core';
 import type { ProductionState } from '@weir/fleet';
 
@@ -170,6 +171,8 @@ export interface GateInput<Settings = unknown> {
   policy: Policy<Settings>;
   fleet: FleetSnapshot;
   running: readonly RunningRun[];
+  /** `running`, indexed; built from `running` when absent (admission rounds keep one for the whole round). */
+  runningIndex?: RunningIndex;
   /** Finished runs, newest first (enough for every failure-rate policy's window). */
   history: readonly FinishedRun[];
   /** Admissions within the longest rate interval, newest first. */

@@ -1,21 +1,15 @@
-import {
-  Subjects,
-  TaskSubjects,
-  compileParameters,
-  type Consumer,
-  type LoadedPack,
-  type Subscription,
-  type TaskMessage,
-  type TaskResult,
-  type TimerHandle,
-} from '@weir/core';
-import { ImpactError } from './impact-error.js';
-import { prepareRequests } from './request-intake.js';
-import type { Impact, MetricReading, Policy } from './gate.js';
+import { Subjects, TaskSubjects, type Consumer, type LoadedPack, type Subscription, type TaskMessage, type TimerHandle } from '@weir/core';
+import { recordRequests } from './request-intake.js';
+import type { MetricReading, Policy } from './gate.js';
 import { AdmissionState, type Evaluation } from './admission-state.js';
+import { BatchCheckpoints } from './batch-checkpoints.js';
+import { IntakeQueue } from './intake-queue.js';
+import { FleetSnapshotCache } from './fleet-snapshot-cache.js';
+import { WaitingQueue } from './waiting-queue.js';
+import { decisionKey, emptyRoundEffects, noteWait, type RoundEffects } from './round-effects.js';
 import { PolicyCatalog } from './policy-catalog.js';
 import { compilePolicyEngineOptions, type CompiledPolicyEngineOptions, type PolicyEngineOptions } from './policy-engine-options.js';
-import { PolicyRepository, type PolicyDb, type StoredCheckpoint, type StoredDecision, type StoredRequest } from './policy-repository.js';
+import { PolicyRepository, type PolicyDb, type StoredDecision, type StoredRequest } from './policy-repository.js';
 import { policyDatabase } from './policy-tables.js';
 import { ADMITTED_SUBJECT, PolicyEvents, REQUEST_SUBJECT, type AdmittedRequestMessage, type PolicyRequestMessage, type RequestDecidedEvent } from './policy-request.js';
 import { breakerAfterRun, trialBreaker } from './breaker-updates.js';
@@ -31,19 +25,6 @@ const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'timed_out']);
 const INTAKE_BATCH = 500;
 /** The runner kind of `policy.checkpoint`: served by the policy engine itself, not by workers. */
 export const CHECKPOINT_RUNNER = 'policy';
-
-/** What happened in one round, for the effects after commit. */
-interface RoundEffects {
-  admitted: StoredRequest[];
-  decided: RequestDecidedEvent[];
-  checkpointsPassed: Array<{ checkpoint: StoredCheckpoint; evaluation: Evaluation }>;
-  checkpointsRefused: Array<{ checkpoint: StoredCheckpoint; evaluation: Evaluation }>;
-  /** `line`: the hold's number among this checkpoint's holds, from 1 (its task log line's `seq`). */
-  checkpointsHeld: Array<{ checkpoint: StoredCheckpoint; evaluation: Evaluation; line: number }>;
-  /** The earliest instant a time-based hold may end. */
-  retryAt: number | undefined;
-  waitsOnMetric: boolean;
-}
 
 /**
  * The policy engine (DESIGN §6): takes every workflow request, resolves its impact, and admits it
@@ -68,8 +49,10 @@ export class PolicyEngine {
   #roundAgain = false;
   #timers: { recheck?: TimerHandle; retry?: TimerHandle; metric?: TimerHandle } = {};
   #stopped = false;
-  readonly #intakeQueue: Array<{ message: PolicyRequestMessage; resolve: () => void; reject: (error: unknown) => void }> = [];
-  #intakeFlushAsked = false;
+  readonly #intake: IntakeQueue;
+  readonly #checkpoints: BatchCheckpoints;
+  readonly #fleet: FleetSnapshotCache;
+  readonly #queue: WaitingQueue;
 
   constructor(options: PolicyEngineOptions) {
     this.options = compilePolicyEngineOptions(options);
@@ -78,6 +61,10 @@ export class PolicyEngine {
     this.catalog = new PolicyCatalog({ log: this.options.log });
     this.pushed = new PushedMetrics({ clock: this.options.clock });
     this.#metrics = this.options.metrics ?? new TrafficMetricReader({ prometheus: new PrometheusMetricSource({ url: this.options.prometheusUrl }), pushed: this.pushed });
+    this.#intake = new IntakeQueue({ size: INTAKE_BATCH, record: (messages) => this.#record(messages) });
+    this.#fleet = new FleetSnapshotCache({ repository: this.repository });
+    this.#queue = new WaitingQueue({ repository: this.repository });
+    this.#checkpoints = new BatchCheckpoints({ repository: this.repository, db: this.#db, options: this.options });
   }
 
   get db(): PolicyDb {
@@ -101,7 +88,7 @@ export class PolicyEngine {
           await delivery.ack();
         }),
         await bus.consume<TaskMessage>({ name: `runner-${CHECKPOINT_RUNNER}`, subject: TaskSubjects.work(CHECKPOINT_RUNNER), ackTimeoutMs: 30_000 }, async (delivery) => {
-          await this.#checkpointArrived(delivery.data);
+          if (await this.#checkpoints.arrived(delivery.data)) this.schedule();
           await delivery.ack();
         }),
       );
@@ -145,49 +132,13 @@ export class PolicyEngine {
    * their servers, one insert), which is what lets a storm of requests in.
    */
   intake(message: PolicyRequestMessage): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#intakeQueue.push({ message, resolve, reject });
-      if (this.#intakeQueue.length >= INTAKE_BATCH) void this.#flushIntake();
-      else if (!this.#intakeFlushAsked) {
-        this.#intakeFlushAsked = true;
-        // The next turn of the event loop: every delivery already in hand joins this batch.
-        setImmediate(() => void this.#flushIntake());
-      }
-    });
+    return this.#intake.add(message);
   }
 
-  async #flushIntake(): Promise<void> {
-    this.#intakeFlushAsked = false;
-    const batch = this.#intakeQueue.splice(0, INTAKE_BATCH);
-    if (batch.length === 0) return;
-    if (this.#intakeQueue.length > 0) void this.#flushIntake();
-    const { clock, workflows, inventory, defaultTtlMs, replicaId, sink, log } = this.options;
-    try {
-      const now = clock.now();
-      const records = await prepareRequests({
-        messages: batch.map((b) => b.message),
-        workflows,
-        inventory,
-        lookupHosts: async (hosts) => (await this.repository.serversByHost(this.#db, hosts)) as never,
-        now,
-        defaultTtlMs,
-      });
-      const inserted = await this.repository.insertRequests(this.#db, records);
-      const denied = records.filter((r) => r.problem !== undefined && inserted.has(r.id));
-      await this.repository.recordDecisions(
-        this.#db,
-        denied.map((r) => ({ requestId: r.id, subject: 'request', at: now, verdict: 'deny' as const, gates: [{ policy: 'safety.request', gate: 'safety' as const, verdict: 'deny' as const, reason: r.problem ?? '' }], replica: replicaId })),
-      );
-      for (const r of denied) {
-        sink?.decision('safety', 'deny');
-        log.warn({ request_id: r.id, workflow: r.workflow, reason: r.problem }, 'request denied at intake');
-      }
-      await this.#publishDecided(denied.map((r) => ({ requestId: r.id, workflow: r.workflow, status: 'denied', verdict: 'deny' as const, summary: r.summary, at: now })));
-      for (const b of batch) b.resolve();
-      if (records.some((r) => r.problem === undefined && inserted.has(r.id))) this.schedule();
-    } catch (error) {
-      for (const b of batch) b.reject(error);
-    }
+  async #record(messages: PolicyRequestMessage[]): Promise<void> {
+    const { decided, waiting } = await recordRequests({ messages, repository: this.repository, db: this.#db, engine: this.options });
+    await this.#publishDecided(decided);
+    if (waiting) this.schedule();
   }
 
   /** Asks for an admission round; rounds never overlap in a process, and one more runs if asked meanwhile. */
@@ -221,7 +172,7 @@ export class PolicyEngine {
   async round(): Promise<void> {
     const { clock, roundSize, replicaId, sink } = this.options;
     const policies = await this.catalog.policies(this.#db);
-    const previewCheckpoints = await this.repository.waitingCheckpoints(this.#db);
+    const previewCheckpoints = await this.repository.checkpoints.waiting(this.#db);
     if (previewCheckpoints.length === 0 && (await this.repository.countWaiting(this.#db)) === 0) {
       sink?.queueDepth(0);
       return;
@@ -235,10 +186,10 @@ export class PolicyEngine {
       metrics = await this.#readMetrics(policies, [...sites]);
     }
 
-    const effects: RoundEffects = { admitted: [], decided: [], checkpointsPassed: [], checkpointsRefused: [], checkpointsHeld: [], retryAt: undefined, waitsOnMetric: false };
+    const effects = emptyRoundEffects();
     await this.repository.underAdmissionLock(async (tx) => {
-      const waiting = await this.repository.waiting(tx, roundSize);
-      const checkpoints = await this.repository.waitingCheckpoints(tx);
+      const waiting = await this.#queue.waiting(tx, roundSize);
+      const checkpoints = await this.repository.checkpoints.waiting(tx);
       const running = await this.repository.running(tx);
       // Read after the running set: every release this round saw was stamped before this instant, so
       // replaying reservations and releases in time order replays what each decision saw.
@@ -247,46 +198,15 @@ export class PolicyEngine {
       const decisions: Array<Omit<StoredDecision, 'id'>> = [];
       const summaries: Array<{ id: string; summary: string; decisionKey: string }> = [];
       const admittedNow: Parameters<PolicyRepository['admitMany']>[1] = [];
+      const finished: Parameters<PolicyRepository['finishMany']>[1] = [];
       const state = await this.loadState(tx, { requests: [...waiting, ...running.map((x) => x.request)], running, policies, metrics, now });
 
-      for (const checkpoint of checkpoints) {
-        const request = checkpointRequests.get(checkpoint.requestId);
-        if (!request) {
-          // The run ended (canceled, failed elsewhere) while its batch waited.
-          await this.repository.updateCheckpoint(tx, checkpoint.attemptId, { status: 'refused', summary: 'the run is no longer admitted', decidedAt: now });
-          continue;
-        }
-        const impact = state.batchImpact(checkpoint.hosts, request.impact?.outOfProduction ?? false);
-        const evaluation = state.evaluate({ request, impact, checkpoint: true });
-        this.#noteWait(evaluation, effects);
-        const key = decisionKey(evaluation);
-        const changed = checkpoint.decisionKey !== key;
-        if (changed) {
-          decisions.push({ requestId: request.id, subject: `checkpoint:${checkpoint.attemptId}`, at: now, verdict: evaluation.verdict, gates: evaluation.gates, replica: replicaId });
-          for (const g of evaluation.gates) sink?.decision(g.gate, g.verdict);
-        }
-        if (evaluation.verdict === 'admit') {
-          const reserved = impact.outOfProduction ? impact.targets : [];
-          await this.repository.reserve(tx, request.id, reserved, now);
-          state.admitted(request, request.impact, reserved.map((t) => t.host));
-          await this.repository.updateCheckpoint(tx, checkpoint.attemptId, { status: 'passed', summary: evaluation.summary, decidedAt: now });
-          effects.checkpointsPassed.push({ checkpoint, evaluation });
-        } else if (evaluation.verdict === 'deny') {
-          await this.repository.updateCheckpoint(tx, checkpoint.attemptId, { status: 'refused', summary: evaluation.summary, decidedAt: now });
-          effects.checkpointsRefused.push({ checkpoint, evaluation });
-        } else if (changed) {
-          await this.repository.updateCheckpoint(tx, checkpoint.attemptId, { summary: evaluation.summary, decisionKey: key });
-          // This hold's number: the holds stored before it plus this round's (stored at the end of the round).
-          const subject = `checkpoint:${checkpoint.attemptId}`;
-          const line = (await this.repository.countDecisions(tx, request.id, subject)) + decisions.filter((d) => d.requestId === request.id && d.subject === subject).length;
-          effects.checkpointsHeld.push({ checkpoint, evaluation, line });
-        }
-      }
+      await this.#checkpoints.decide({ tx, checkpoints, running: checkpointRequests, state, now, decisions, effects });
 
       for (const request of waiting) {
         if (request.expiresAt !== undefined && request.expiresAt <= now) {
           const summary = `expired: waited past its time to live (${Math.round((request.expiresAt - request.requestedAt) / 1000)} s); last: ${request.summary}`;
-          await this.repository.updateRequest(tx, request.id, { status: 'expired', summary, finishedAt: now });
+          finished.push({ id: request.id, status: 'expired', summary });
           effects.decided.push({ requestId: request.id, workflow: request.workflow, status: 'expired', verdict: 'deny', summary, at: now });
           continue;
         }
@@ -308,10 +228,10 @@ export class PolicyEngine {
           effects.decided.push({ requestId: request.id, workflow: request.workflow, status: 'admitted', verdict: 'admit', summary: evaluation.summary, at: now });
           sink?.waited((now - request.requestedAt) / 1000);
         } else if (evaluation.verdict === 'deny') {
-          await this.repository.updateRequest(tx, request.id, { status: 'denied', summary: evaluation.summary, decisionKey: key, finishedAt: now });
+          finished.push({ id: request.id, status: 'denied', summary: evaluation.summary, decisionKey: key });
           effects.decided.push({ requestId: request.id, workflow: request.workflow, status: 'denied', verdict: 'deny', summary: evaluation.summary, at: now });
         } else {
-          this.#noteWait(evaluation, effects);
+          noteWait(evaluation, effects);
           // The listed reason follows the numbers (one statement for the whole round); the event and
           // the stored decision only follow a change of verdict or of the gates that hold it.
           if (evaluation.summary !== request.summary) summaries.push({ id: request.id, summary: evaluation.summary, decisionKey: key });
@@ -319,6 +239,7 @@ export class PolicyEngine {
         }
       }
       await this.repository.admitMany(tx, admittedNow, now);
+      await this.repository.finishMany(tx, finished, now);
       await this.repository.recordDecisions(tx, decisions);
       await this.repository.updateSummaries(tx, summaries);
     });
@@ -345,7 +266,7 @@ export class PolicyEngine {
     }
     return new AdmissionState({
       policies,
-      fleet: await this.repository.snapshot(db, { sites: [...sites], serverTypes: [...types] }),
+      fleet: await this.#fleet.snapshot(db, { sites, serverTypes: types }),
       running,
       // Only failure-rate gates read history and only rate gates read admissions: skip the reads otherwise.
       history: policies.some((p) => p.enabled && p.gate === 'failure_rate') ? await this.repository.history(db, 1_000) : [],
@@ -363,20 +284,10 @@ export class PolicyEngine {
   }
 
   async #afterRound(effects: RoundEffects): Promise<void> {
-    const { bus, clock, log, sink } = this.options;
+    const { clock, sink } = this.options;
     await this.#handAll(effects.admitted);
     await this.#publishDecided(effects.decided);
-    for (const { checkpoint, evaluation } of effects.checkpointsPassed) {
-      await this.#checkpointResult(checkpoint, 'succeeded', { admitted: true, hosts: checkpoint.hosts, summary: evaluation.summary }, undefined);
-    }
-    for (const { checkpoint, evaluation } of effects.checkpointsRefused) {
-      await this.#checkpointResult(checkpoint, 'failed', { admitted: false, hosts: checkpoint.hosts, summary: evaluation.summary }, { code: 'GATE_DENIED', message: evaluation.summary });
-    }
-    for (const { checkpoint, evaluation, line } of effects.checkpointsHeld) {
-      await bus.publish(PolicyEvents.held, { executionId: checkpoint.executionId, requestId: checkpoint.requestId, task: checkpoint.task, hosts: checkpoint.hosts, reason: evaluation.summary, at: clock.now() });
-      await bus.publish(TaskSubjects.log, { attemptId: checkpoint.attemptId, executionId: checkpoint.executionId, task: checkpoint.task, stream: 'stdout', text: `held between batches: ${evaluation.summary}`, at: clock.now(), seq: line });
-      log.info({ execution_id: checkpoint.executionId, request_id: checkpoint.requestId, reason: evaluation.summary }, 'batch held at its checkpoint');
-    }
+    await this.#checkpoints.announce(effects);
     sink?.queueDepth(await this.repository.countWaiting(this.#db));
     // A round that was running when stop() cleared the timers must not arm new ones.
     if (this.#stopped) return;
@@ -390,15 +301,6 @@ export class PolicyEngine {
         this.#timers.metric = undefined;
         this.schedule();
       }, this.options.metricPollMs);
-    }
-  }
-
-  #noteWait(evaluation: Evaluation, effects: RoundEffects): void {
-    if (evaluation.verdict !== 'wait') return;
-    for (const gate of evaluation.gates) {
-      if (gate.verdict !== 'wait') continue;
-      if (gate.retryAt !== undefined) effects.retryAt = Math.min(effects.retryAt ?? Infinity, gate.retryAt);
-      if (gate.releasedBy?.includes('metric_changed') || gate.gate === 'traffic') effects.waitsOnMetric = true;
     }
   }
 
@@ -447,7 +349,7 @@ export class PolicyEngine {
     const request = await this.#db.transaction().execute(async (tx) => {
       const finished = await this.repository.updateRequest(tx, executionId, { status: 'finished', finishedAt: now, outcome: status }, 'admitted');
       if (!finished) return undefined;
-      await this.repository.release(tx, executionId, now);
+      await this.repository.reservations.release(tx, executionId, now);
       return this.repository.getRequest(tx, executionId);
     });
     if (!request) return;
@@ -512,46 +414,7 @@ export class PolicyEngine {
     return out;
   }
 
-  async #checkpointArrived(task: TaskMessage): Promise<void> {
-    const now = this.options.clock.now();
-    const hosts = Array.isArray(task.input.hosts) ? task.input.hosts.filter((h): h is string => typeof h === 'string') : [];
-    const requestId = await this.repository.rootExecution(this.#db, task.executionId);
-    const request = requestId ? await this.repository.getRequest(this.#db, requestId) : undefined;
-    if (!request || request.status !== 'admitted') {
-      // Run outside the policy engine (started before it existed, or by a test engine): nothing to hold.
-      await this.#publishResult(task, 'failed', undefined, { code: 'CHECKPOINT_NO_REQUEST', message: `execution ${task.executionId} was not admitted by the policy engine: a checkpoint has no gates to ask` });
-      return;
-    }
-    await this.repository.insertCheckpoint(this.#db, { attemptId: task.attemptId, requestId: request.id, executionId: task.executionId, task: task.task, hosts, traceId: task.traceId, createdAt: now });
-    this.schedule();
-  }
 
-  async #checkpointResult(checkpoint: StoredCheckpoint, status: TaskResult['status'], output: unknown, error: TaskResult['error']): Promise<void> {
-    await this.#publishResult(
-      { attemptId: checkpoint.attemptId, executionId: checkpoint.executionId, task: checkpoint.task, traceId: checkpoint.traceId } as TaskMessage,
-      status,
-      output,
-      error,
-      checkpoint.createdAt,
-    );
-  }
-
-  async #publishResult(task: Pick<TaskMessage, 'attemptId' | 'executionId' | 'task' | 'traceId'>, status: TaskResult['status'], output: unknown, error: TaskResult['error'], startedAt?: number): Promise<void> {
-    const now = this.options.clock.now();
-    const result: TaskResult = {
-      attemptId: task.attemptId,
-      executionId: task.executionId,
-      task: task.task,
-      status,
-      output,
-      error,
-      worker: this.options.replicaId,
-      startedAt: startedAt ?? now,
-      finishedAt: now,
-      traceId: task.traceId,
-    };
-    await this.options.bus.publish(TaskSubjects.result, result, { msgId: `result:${task.attemptId}` });
-  }
 }
 
 function longestRateInterval(policies: Policy[]): number {
@@ -563,7 +426,3 @@ function longestRateInterval(policies: Policy[]): number {
   return longest;
 }
 
-/** What makes two evaluations the same decision: the verdict and which gates hold, not their numbers. */
-function decisionKey(evaluation: Evaluation): string {
-  return `${evaluation.verdict}|${evaluation.gates.filter((g) => g.verdict !== 'admit').map((g) => g.policy).sort().join(',')}`;
-}

@@ -2,6 +2,8 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { BreakerState, FinishedRun, GateVerdict, Impact, RecentAdmission, RunningRun, VerdictKind } from './gate.js';
 import type { PolicyTables } from './policy-tables.js';
 import { SqlFleetSnapshot, type SnapshotServer } from './fleet-snapshot.js';
+import { CheckpointRepository } from './checkpoint-repository.js';
+import { ReservationRepository, type ReservedServer } from './reservation-repository.js';
 
 /** Any handle on the policy tables: the database or an open transaction. */
 export type PolicyDb = Kysely<PolicyTables> | Transaction<PolicyTables>;
@@ -53,20 +55,6 @@ export interface StoredDecision {
   replica: string;
 }
 
-/** A progressive run's batch waiting at its checkpoint. */
-export interface StoredCheckpoint {
-  attemptId: string;
-  requestId: string;
-  executionId: string;
-  task: string;
-  hosts: string[];
-  status: 'waiting' | 'passed' | 'refused';
-  summary: string;
-  decisionKey: string;
-  traceId: string;
-  createdAt: number;
-}
-
 /** The state of the emergency stop. */
 export interface EmergencyStop {
   active: boolean;
@@ -82,8 +70,13 @@ const ADMISSION_LOCK_KEY = 7_304_118_220_614;
 const ms = (d: Date | null | undefined): number | undefined => (d ? d.getTime() : undefined);
 const json = (value: unknown): string => JSON.stringify(value ?? null);
 
-/** SQL of the policy engine: requests, decisions, reservations, breakers, checkpoints, the stop. */
+/** SQL of the policy engine: requests, decisions, breakers, the stop; checkpoints and reservations in their own repositories. */
 export class PolicyRepository {
+  /** Checkpoints of progressive runs. */
+  readonly checkpoints = new CheckpointRepository();
+  /** Servers held by admitted requests. */
+  readonly reservations = new ReservationRepository();
+
   constructor(readonly db: Kysely<PolicyTables>) {}
 
   /** Runs `work` in one transaction holding the admission lock. */
@@ -162,6 +155,32 @@ export class PolicyRepository {
     return rows.map(toRequest);
   }
 
+  /**
+   * The queue in admission order, only what changes while a request waits (its summary, decision
+   * key and overrides): a round reads the rest once per request (`requestsById`), not every round.
+   */
+  async waitingChanges(db: PolicyDb, limit: number): Promise<Array<Pick<StoredRequest, 'id' | 'summary' | 'decisionKey' | 'overrides'>>> {
+    const rows = await db
+      .selectFrom('requests')
+      .select(['id', 'summary', 'decision_key', 'overrides'])
+      .where('status', '=', 'waiting')
+      .orderBy('priority', 'desc')
+      .orderBy('requested_at', 'asc')
+      .orderBy('id', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id, summary: r.summary, decisionKey: r.decision_key, overrides: (r.overrides ?? []) as RequestOverride[] }));
+  }
+
+  /** Requests by id, many at once, in no particular order. */
+  async requestsById(db: PolicyDb, ids: string[]): Promise<StoredRequest[]> {
+    const out: StoredRequest[] = [];
+    for (let i = 0; i < ids.length; i += 1_000) {
+      out.push(...(await db.selectFrom('requests').selectAll().where('id', 'in', ids.slice(i, i + 1_000)).execute()).map(toRequest));
+    }
+    return out;
+  }
+
   /** The sites waiting requests touch (traffic metrics are read for these before a round). */
   async waitingSites(db: PolicyDb): Promise<string[]> {
     const { rows } = await sql<{ site: string }>`select distinct jsonb_array_elements_text(impact->'sites') as site from requests where status = 'waiting' and impact is not null`.execute(db);
@@ -177,17 +196,7 @@ export class PolicyRepository {
   async running(db: PolicyDb): Promise<Array<RunningRun & { request: StoredRequest }>> {
     const rows = await db.selectFrom('requests').selectAll().where('status', '=', 'admitted').execute();
     if (rows.length === 0) return [];
-    const held = await db
-      .selectFrom('reservations')
-      .select(['request_id', 'host'])
-      .where('released_at', 'is', null)
-      .execute();
-    const hostsOf = new Map<string, string[]>();
-    for (const r of held) {
-      const list = hostsOf.get(r.request_id) ?? [];
-      list.push(r.host);
-      hostsOf.set(r.request_id, list);
-    }
+    const hostsOf = await this.reservations.heldByRequest(db);
     return rows.map((row) => {
       const request = toRequest(row);
       return {
@@ -370,6 +379,27 @@ export class PolicyRepository {
     return Number(result.numUpdatedRows ?? 0) > 0;
   }
 
+  /** Ends several waiting requests in one statement (a round's denied and expired ones). */
+  async finishMany(db: PolicyDb, rows: Array<{ id: string; status: 'denied' | 'expired'; summary: string; decisionKey?: string }>, now: number): Promise<void> {
+    if (rows.length === 0) return;
+    await sql`update requests as r set status = v.status, summary = v.summary, decision_key = coalesce(v.decision_key, r.decision_key), finished_at = ${new Date(now)}
+      from jsonb_to_recordset(${json(rows.map((x) => ({ id: x.id, status: x.status, summary: x.summary, decision_key: x.decisionKey ?? null })))}::jsonb)
+        as v(id text, status text, summary text, decision_key text)
+      where r.id = v.id`.execute(db);
+  }
+
+  /**
+   * A fingerprint of the inventory gates read (every server's place and state, every site's time
+   * zone): equal fingerprints mean a fleet snapshot read before is still the fleet. One scan, no rows
+   * sent, where a snapshot sends every server.
+   */
+  async fleetFingerprint(db: PolicyDb): Promise<string> {
+    const { rows } = await sql<{ servers: string; sites: string }>`select
+        (select count(*) || ':' || coalesce(sum(hashtext(host || '|' || site || '|' || pool || '|' || type || '|' || state)::bigint), 0) from servers) as servers,
+        (select count(*) || ':' || coalesce(sum(hashtext(name || '|' || time_zone)::bigint), 0) from sites) as sites`.execute(db);
+    return `${rows[0]?.servers ?? ''}/${rows[0]?.sites ?? ''}`;
+  }
+
   /** Sets the summary and decision key of several requests in one statement (a round's waiting ones). */
   async updateSummaries(db: PolicyDb, rows: Array<{ id: string; summary: string; decisionKey: string }>): Promise<void> {
     if (rows.length === 0) return;
@@ -384,7 +414,7 @@ export class PolicyRepository {
    */
   async admitMany(
     db: PolicyDb,
-    admitted: Array<{ id: string; summary: string; decisionKey: string; impact: Impact | undefined; reserved: Array<{ host: string; site: string; pool: string; type: string }> }>,
+    admitted: Array<{ id: string; summary: string; decisionKey: string; impact: Impact | undefined; reserved: ReservedServer[] }>,
     now: number,
   ): Promise<void> {
     if (admitted.length === 0) return;
@@ -393,36 +423,13 @@ export class PolicyRepository {
       from jsonb_to_recordset(${json(admitted.map((a) => ({ id: a.id, summary: a.summary, decision_key: a.decisionKey, impact: a.impact ?? null })))}::jsonb)
         as v(id text, summary text, decision_key text, impact jsonb)
       where r.id = v.id and r.status = 'waiting'`.execute(db);
-    const rows = admitted.flatMap((a) => a.reserved.map((s) => ({ request_id: a.id, host: s.host, site: s.site, pool: s.pool, type: s.type, reserved_at: new Date(now) })));
-    for (let i = 0; i < rows.length; i += 1_000) await db.insertInto('reservations').values(rows.slice(i, i + 1_000)).execute();
+    await this.reservations.insertMany(db, admitted.map((a) => ({ requestId: a.id, servers: a.reserved })), now);
   }
 
   /** Marks requests as handed to the workflow engine. */
   async markHanded(db: PolicyDb, ids: string[], now: number): Promise<void> {
     if (ids.length === 0) return;
     await db.updateTable('requests').set({ handed_at: new Date(now) }).where('id', 'in', ids).execute();
-  }
-
-  /** Holds `hosts` for the request (replacing what it held before: progressive runs move batch to batch). */
-  async reserve(db: PolicyDb, requestId: string, servers: Array<{ host: string; site: string; pool: string; type: string }>, now: number): Promise<void> {
-    await this.release(db, requestId, now);
-    if (servers.length === 0) return;
-    await db
-      .insertInto('reservations')
-      .values(servers.map((s) => ({ request_id: requestId, host: s.host, site: s.site, pool: s.pool, type: s.type, reserved_at: new Date(now) })))
-      .execute();
-  }
-
-  async release(db: PolicyDb, requestId: string, now: number): Promise<void> {
-    await db.updateTable('reservations').set({ released_at: new Date(now) }).where('request_id', '=', requestId).where('released_at', 'is', null).execute();
-  }
-
-  /** Every reservation of a request, held or released, oldest first (for explain and audits of capacity). */
-  async reservations(db: PolicyDb, query: { requestId?: string } = {}): Promise<Array<{ requestId: string; host: string; site: string; reservedAt: number; releasedAt: number | undefined }>> {
-    let q = db.selectFrom('reservations').selectAll();
-    if (query.requestId) q = q.where('request_id', '=', query.requestId);
-    const rows = await q.orderBy('reserved_at').execute();
-    return rows.map((r) => ({ requestId: r.request_id, host: r.host, site: r.site, reservedAt: r.reserved_at.getTime(), releasedAt: ms(r.released_at) }));
   }
 
   /** Admitted requests whose execution ended (the finished event was missed) or never started. */
@@ -434,56 +441,6 @@ export class PolicyRepository {
       .where('requests.status', '=', 'admitted')
       .execute();
     return rows.map((r) => ({ id: r.id, handedAt: ms(r.handed_at), admittedAt: ms(r.admitted_at) ?? 0, executionStatus: r.execution_status ?? undefined }));
-  }
-
-  /** The request (root execution id) an execution belongs to: its topmost parent. */
-  async rootExecution(db: PolicyDb, executionId: string): Promise<string | undefined> {
-    let id: string | undefined = executionId;
-    for (let depth = 0; id !== undefined && depth < 64; depth++) {
-      const row: { parent_execution_id: string | null } | undefined = await db.selectFrom('executions').select('parent_execution_id').where('id', '=', id).executeTakeFirst();
-      if (!row) return undefined;
-      if (!row.parent_execution_id) return id;
-      id = row.parent_execution_id;
-    }
-    return undefined;
-  }
-
-  async insertCheckpoint(db: PolicyDb, checkpoint: Omit<StoredCheckpoint, 'status' | 'summary' | 'decisionKey'>): Promise<boolean> {
-    const result = await db
-      .insertInto('checkpoints')
-      .values({
-        attempt_id: checkpoint.attemptId,
-        request_id: checkpoint.requestId,
-        execution_id: checkpoint.executionId,
-        task: checkpoint.task,
-        hosts: json(checkpoint.hosts),
-        status: 'waiting',
-        trace_id: checkpoint.traceId,
-        created_at: new Date(checkpoint.createdAt),
-      })
-      .onConflict((oc) => oc.column('attempt_id').doNothing())
-      .returning('attempt_id')
-      .execute();
-    return result.length > 0;
-  }
-
-  async waitingCheckpoints(db: PolicyDb): Promise<StoredCheckpoint[]> {
-    const rows = await db.selectFrom('checkpoints').selectAll().where('status', '=', 'waiting').orderBy('created_at').execute();
-    return rows.map(toCheckpoint);
-  }
-
-  async checkpoints(db: PolicyDb, requestId: string): Promise<StoredCheckpoint[]> {
-    const rows = await db.selectFrom('checkpoints').selectAll().where('request_id', '=', requestId).orderBy('created_at').execute();
-    return rows.map(toCheckpoint);
-  }
-
-  async updateCheckpoint(db: PolicyDb, attemptId: string, changes: { status?: StoredCheckpoint['status']; summary?: string; decisionKey?: string; decidedAt?: number }): Promise<void> {
-    const set: Record<string, unknown> = {};
-    if (changes.decisionKey !== undefined) set.decision_key = changes.decisionKey;
-    if (changes.status) set.status = changes.status;
-    if (changes.summary !== undefined) set.summary = changes.summary;
-    if (changes.decidedAt !== undefined) set.decided_at = new Date(changes.decidedAt);
-    await db.updateTable('checkpoints').set(set).where('attempt_id', '=', attemptId).execute();
   }
 }
 
@@ -530,20 +487,5 @@ function toRequest(row: RequestRow): StoredRequest {
     outcome: row.outcome ?? undefined,
     handedAt: ms(row.handed_at),
     overrides: (row.overrides ?? []) as RequestOverride[],
-  };
-}
-
-function toCheckpoint(row: { attempt_id: string; request_id: string; execution_id: string; task: string; hosts: unknown; status: string; summary: string; decision_key: string; trace_id: string; created_at: Date }): StoredCheckpoint {
-  return {
-    attemptId: row.attempt_id,
-    requestId: row.request_id,
-    executionId: row.execution_id,
-    task: row.task,
-    hosts: row.hosts as string[],
-    status: row.status as StoredCheckpoint['status'],
-    summary: row.summary,
-    decisionKey: row.decision_key,
-    traceId: row.trace_id,
-    createdAt: row.created_at.getTime(),
   };
 }

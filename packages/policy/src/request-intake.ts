@@ -5,7 +5,9 @@ import { ImpactError } from './impact-error.js';
 import { resolveImpact } from './impact-resolver.js';
 import type { WorkflowLookup } from './policy-engine-options.js';
 import type { PolicyRequestMessage } from './policy-request.js';
-import type { StoredRequest } from './policy-repository.js';
+import type { PolicyDb, PolicyRepository, StoredRequest } from './policy-repository.js';
+import type { CompiledPolicyEngineOptions } from './policy-engine-options.js';
+import type { RequestDecidedEvent } from './policy-request.js';
 
 /** A request as intake records it: waiting for its first round, or denied with the reason. */
 export type IntakeRecord = Omit<StoredRequest, 'admittedAt' | 'finishedAt' | 'outcome' | 'handedAt' | 'overrides' | 'decisionKey'> & {
@@ -68,6 +70,44 @@ export async function prepareRequests(options: {
       };
     }),
   );
+}
+
+/**
+ * Records a batch of arriving requests: checks each, resolves its impact, inserts them in one
+ * statement (redeliveries are ignored) and stores a decision for each denied one. Returns the
+ * events of the denied requests and whether any request now waits for a round.
+ */
+export async function recordRequests(options: {
+  messages: PolicyRequestMessage[];
+  repository: PolicyRepository;
+  db: PolicyDb;
+  engine: Pick<CompiledPolicyEngineOptions, 'clock' | 'workflows' | 'inventory' | 'defaultTtlMs' | 'replicaId' | 'sink' | 'log'>;
+}): Promise<{ decided: RequestDecidedEvent[]; waiting: boolean }> {
+  const { repository, db } = options;
+  const { clock, workflows, inventory, defaultTtlMs, replicaId, sink, log } = options.engine;
+  const now = clock.now();
+  const records = await prepareRequests({
+    messages: options.messages,
+    workflows,
+    inventory,
+    lookupHosts: async (hosts) => (await repository.serversByHost(db, hosts)) as never,
+    now,
+    defaultTtlMs,
+  });
+  const inserted = await repository.insertRequests(db, records);
+  const denied = records.filter((r) => r.problem !== undefined && inserted.has(r.id));
+  await repository.recordDecisions(
+    db,
+    denied.map((r) => ({ requestId: r.id, subject: 'request', at: now, verdict: 'deny' as const, gates: [{ policy: 'safety.request', gate: 'safety' as const, verdict: 'deny' as const, reason: r.problem ?? '' }], replica: replicaId })),
+  );
+  for (const r of denied) {
+    sink?.decision('safety', 'deny');
+    log.warn({ request_id: r.id, workflow: r.workflow, reason: r.problem }, 'request denied at intake');
+  }
+  return {
+    decided: denied.map((r) => ({ requestId: r.id, workflow: r.workflow, status: 'denied', verdict: 'deny', summary: r.summary, at: now })),
+    waiting: records.some((r) => r.problem === undefined && inserted.has(r.id)),
+  };
 }
 
 function check(message: PolicyRequestMessage, workflows: WorkflowLookup): {

@@ -7,6 +7,7 @@
 import type { GateRequest, GateVerdict, Impact, Policy, RunningRun } from './gate.js';
 import { listNames, plural } from './gates/gate-verdict.js';
 import { targetInScope, workflowInScope } from './policy-scope.js';
+import { RunningIndex } from './running-index.js';
 
 /** An active emergency stop: who stopped admissions and why. */
 export interface EmergencyStopState {
@@ -35,6 +36,8 @@ export function safetyNets(options: {
   emergencyStop: EmergencyStopState | undefined;
   /** Runs holding servers out of production: a server is taken out by one run at a time. */
   running?: readonly RunningRun[];
+  /** `running`, indexed (built from `running` when absent). */
+  runningIndex?: RunningIndex;
 }): GateVerdict[] {
   const { request, impact, policies, emergencyStop } = options;
   const out: GateVerdict[] = [];
@@ -82,8 +85,12 @@ export function safetyNets(options: {
       });
     }
     // Two disruptive runs on one server (two reboots, a reboot during a patch) are never admitted together.
+    const index = options.runningIndex ?? new RunningIndex(options.running ?? []);
     const holders = new Map<string, string>();
-    for (const run of options.running ?? []) for (const host of run.reservedHosts) holders.set(host, run.requestId);
+    for (const t of impact.targets) {
+      const holder = index.holderOf(t.host);
+      if (holder !== undefined) holders.set(t.host, holder);
+    }
     const busy = impact.targets.filter((t) => holders.has(t.host));
     if (busy.length > 0) {
       const heldBy = [...new Set(busy.map((t) => holders.get(t.host) as string))];

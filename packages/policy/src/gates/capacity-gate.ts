@@ -7,6 +7,7 @@
  */
 import { settingsProblem } from '../errors.js';
 import type { CapacityGroupKind, Gate, GateInput, TargetServer } from '../gate.js';
+import { RunningIndex } from '../running-index.js';
 import { combineParts, gateVerdict, percent, plural, type PartialVerdict } from './gate-verdict.js';
 
 /** Compiled settings of a capacity policy; at least one limit is set. */
@@ -49,7 +50,8 @@ export const capacityGate: Gate<CapacitySettings> = {
       const key = groupKeyOf(input.policy.settings.per, target);
       groups.set(key, [...(groups.get(key) ?? []), target]);
     }
-    const parts = [...groups].map(([key, targets]) => groupPart(input, key, targets));
+    const index = input.runningIndex ?? new RunningIndex(input.running);
+    const parts = [...groups].map(([key, targets]) => groupPart(input, index, key, targets));
     return combineParts(input, parts, { whenEmpty: 'the request has no target: it takes no capacity' });
   },
 };
@@ -61,18 +63,13 @@ export function groupKeyOf(kind: CapacityGroupKind, server: Pick<TargetServer, '
 
 const GROUP_WORD: Record<CapacityGroupKind, string> = { site: 'site', pool: 'pool', server_type: 'server type' };
 
-function groupPart(input: GateInput<CapacitySettings>, key: string, targets: TargetServer[]): PartialVerdict {
+function groupPart(input: GateInput<CapacitySettings>, index: RunningIndex, key: string, targets: TargetServer[]): PartialVerdict {
   const { per, maxServers, maxPercent } = input.policy.settings;
   const group = input.fleet.group(per, key);
+  const held = index.heldIn(group, input.request.id);
   const out = new Set(group.down);
-  const holders: string[] = [];
-  for (const run of input.running) {
-    if (run.requestId === input.request.id) continue;
-    const held = run.reservedHosts.filter((h) => group.members.has(h));
-    if (held.length === 0) continue;
-    holders.push(run.requestId);
-    for (const host of held) out.add(host);
-  }
+  for (const host of held.hosts) out.add(host);
+  const holders = held.holders;
   const fresh = targets.filter((t) => !out.has(t.host)).length;
   // A progressive run takes its servers out a batch at a time, and each batch asks again at its
   // checkpoint (with exactly its hosts): at admission it needs room for one server where it goes.
@@ -111,6 +108,6 @@ function groupPart(input: GateInput<CapacitySettings>, key: string, targets: Tar
     reason,
     numbers,
     releasedBy: ['execution_finished', 'server_state_changed'],
-    ...(holders.length > 0 ? { heldBy: holders } : {}),
+    ...(holders.length > 0 ? { heldBy: [...holders] } : {}),
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Gate, GateInput, RunningRun } from '../gate.js';
 import { runInScope } from '../policy-scope.js';
+import { RunningIndex } from '../running-index.js';
 import { combineParts, gateVerdict, listNames, plural, type PartialVerdict } from './gate-verdict.js';
 
 /** Compiled settings of a concurrency policy. */
@@ -33,11 +34,10 @@ export const concurrencyGate: Gate<ConcurrencySettings> = {
   },
   evaluate(input) {
     const { max, per } = input.policy.settings;
-    const counted = input.running.filter((r) => r.requestId !== input.request.id && runInScope(input.policy.scope, r));
-    if (per === undefined) return gateVerdict(input, part(input, counted, 'running'));
-    const parts = input.impact.sites.map((site) =>
-      part(input, counted.filter((r) => r.sites.includes(site)), `running on site ${site}`, site),
-    );
+    const counts = (runs: readonly RunningRun[]) => runs.filter((r) => r.requestId !== input.request.id && runInScope(input.policy.scope, r));
+    if (per === undefined) return gateVerdict(input, part(input, counts(input.running), 'running'));
+    const index = input.runningIndex ?? new RunningIndex(input.running);
+    const parts = input.impact.sites.map((site) => part(input, counts(index.onSite(site)), `running on site ${site}`, site));
     return combineParts(input, parts, { whenEmpty: 'the request touches no site: nothing to count per site' });
   },
 };

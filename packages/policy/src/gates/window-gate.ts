@@ -70,7 +70,7 @@ export const windowGate: Gate<WindowSettings> = {
       const where = site === undefined ? `(no target site) ${zone}` : `site ${site}`;
       const note = timeZone === undefined && site !== undefined && known === undefined ? ' (time zone unknown, evaluated in UTC)' : '';
       try {
-        return sitePart(input, zone, `${where}${note}`, site);
+        return memoizedSitePart(input, zone, `${where}${note}`, site);
       } catch (error) {
         // Only a zone croner cannot use gets here (settings were checked when compiled).
         const reason = `${where}: cannot evaluate the windows in ${zone}: ${(error as Error).message}`;
@@ -132,6 +132,19 @@ function nextStart(windows: readonly CompiledWindow[], zone: string, after: numb
     return next === undefined ? [] : [next];
   });
   return starts.length > 0 ? Math.min(...starts) : undefined;
+}
+
+// A round asks every waiting request of a site the same question at the same instant, and croner's
+// arithmetic is the dearest part of a decision: answers are kept per policy for the current instant.
+const ANSWERS = new WeakMap<WindowSettings, { now: number; parts: Map<string, PartialVerdict> }>();
+
+function memoizedSitePart(input: GateInput<WindowSettings>, zone: string, where: string, site: string | undefined): PartialVerdict {
+  let answers = ANSWERS.get(input.policy.settings);
+  if (!answers || answers.now !== input.now) ANSWERS.set(input.policy.settings, (answers = { now: input.now, parts: new Map() }));
+  const key = `${zone}\u0000${where}\u0000${site ?? ''}`;
+  let part = answers.parts.get(key);
+  if (!part) answers.parts.set(key, (part = sitePart(input, zone, where, site)));
+  return part;
 }
 
 function sitePart(input: GateInput<WindowSettings>, zone: string, where: string, site: string | undefined): PartialVerdict {
