@@ -3,6 +3,8 @@ export interface CliContext {
   env: Record<string, string | undefined>;
   stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown };
+  /** Standard input, for secrets (`weir login --password-stdin`); absent: nothing to read. */
+  stdin?: AsyncIterable<string | Buffer> & { isTTY?: boolean };
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM); long-running commands await it. */
   stopSignal: Promise<string>;
 }

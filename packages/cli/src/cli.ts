@@ -8,22 +8,81 @@ import { up } from './commands/up.js';
 import { run } from './commands/run.js';
 import { executions } from './commands/executions.js';
 import { fleet } from './commands/fleet.js';
-import { approve } from './commands/approve.js';
+import { approvals, approve } from './commands/approve.js';
+import { login, logout, whoami } from './commands/login.js';
+import { audit, keys, users } from './commands/accounts.js';
+import { ApiError } from './api-client.js';
 import { worker } from './commands/worker.js';
 import { explain, override, policy, queue, requests, stop } from './commands/policy.js';
 
 /** Every subcommand; multi-word names (`pack lint`) match the leading arguments. */
-export const COMMANDS: Command[] = [up, serve, worker, run, executions, explain, queue, requests, override, policy, stop, fleet, approve, migrate, packLint, ruleTest];
+export const COMMANDS: Command[] = [
+  up,
+  serve,
+  worker,
+  login,
+  logout,
+  whoami,
+  run,
+  executions,
+  approvals,
+  approve,
+  explain,
+  queue,
+  requests,
+  override,
+  policy,
+  stop,
+  fleet,
+  users,
+  keys,
+  audit,
+  migrate,
+  packLint,
+  ruleTest,
+];
+
+/** Exit codes, as `weir --help` documents them. */
+export const EXIT = { ok: 0, error: 1, usage: 2, denied: 3 } as const;
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `weir: event-driven runbook automation with a policy gate\n\nusage: weir <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'weir <command> --help' for a command's options and examples.\n`;
+  return [
+    'weir: event-driven runbook automation with a policy gate',
+    '',
+    'usage: weir <command> [options]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'the API and your credential:',
+    '  WEIR_URL       where the API listens (default http://127.0.0.1:7070); --url overrides it',
+    "  WEIR_API_KEY   an API key to send; without it, what 'weir login' (or 'weir up', for its first admin) stored",
+    '  WEIR_CONFIG_DIR  where stored credentials live (default ~/.config/weir)',
+    '  --json         machine-readable output on every listing and show command',
+    '',
+    'exit codes:',
+    '  0  success',
+    '  1  failure (an error, a denied request, a run that did not succeed)',
+    '  2  usage (unknown command or option, missing argument)',
+    "  3  refused: not authenticated (401: run 'weir login' or set WEIR_API_KEY) or not allowed (403: the missing permission is named)",
+    '',
+    'examples:',
+    '  weir up                                   # embedded: every role in one process, a simulated fleet',
+    '  weir run fleet.reboot host=edge-001.ams --reason "kernel update"',
+    '  weir executions list --status failed --json',
+    '  weir fleet set-state edge-012.ams draining --reason "swap PSU"',
+    "  weir users grant olga operator --site ams",
+    '',
+    "Run 'weir <command> --help' for a command's options and examples.",
+    '',
+  ].join('\n');
 }
 
 /**
- * Runs one CLI invocation and returns its exit code: 0 ok, 1 failure, 2 usage.
- * A Weir error prints as one located line; anything else is a bug and says so.
+ * Runs one CLI invocation and returns its exit code (see {@link EXIT}): 0 ok, 1 failure, 2 usage,
+ * 3 refused by the API (401/403). A Weir error prints as one located line; anything else is a bug and says so.
  */
 export async function runCli(argv: string[], context: CliContext): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
@@ -48,7 +107,7 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
   } catch (error) {
     if (error instanceof WeirError) {
       context.stderr.write(`weir: ${error.toString()}\n`);
-      return 1;
+      return error instanceof ApiError && error.denied ? EXIT.denied : EXIT.error;
     }
     if (error instanceof TypeError && (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       context.stderr.write(`weir: ${error.message}\n\nusage: ${command.usage}\n`);

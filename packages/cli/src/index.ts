@@ -1,2 +1,2 @@
-export { runCli, COMMANDS } from './cli.js';
+export { runCli, COMMANDS, EXIT } from './cli.js';
 export type { CliContext, Command } from './cli-context.js';

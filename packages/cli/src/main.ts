@@ -20,6 +20,7 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,
+  stdin: process.stdin,
   stopSignal,
 });
 process.exit(code);

@@ -12,7 +12,7 @@ describe('weir fleet against a running Weir with its seeded fleet', () => {
   let url: string;
 
   const cli = async (...argv: string[]) => {
-    const { context, out, err } = capture();
+    const { context, out, err } = capture({ WEIR_API_KEY: server.bootstrapApiKey });
     const code = await runCli(['fleet', ...argv, '--url', url], context);
     return { code, out: out(), err: err() };
   };
@@ -49,7 +49,7 @@ describe('weir fleet against a running Weir with its seeded fleet', () => {
     expect(changed).toMatchObject({ code: 0, out: 'edge-004.fra: in_production → draining\n' });
     const shown = await cli('show', 'edge-004.fra');
     expect(shown.out).toMatch(/^edge-004\.fra {2}draining\n/);
-    expect(shown.out).toMatch(/in_production → draining {2}by api:\S+: swap PSU/);
+    expect(shown.out).toMatch(/in_production → draining {2}by admin: swap PSU/);
   });
 
   it('refuses an invalid change, prints the allowed states and exits 1', async () => {

@@ -69,13 +69,19 @@ describe('the policy commands against a running Weir', () => {
   let packs: TestPacks;
   let server: WeirServer;
   let url: string;
-  const env = { USER: 'tester' };
+  /** The CLI calls as the first admin (WEIR_API_KEY, set once the server has created it). */
+  const env: Record<string, string> = { USER: 'tester' };
+  /** Alice, an operator, calls the API herself: a request records her as its requester. */
+  let aliceKey = '';
+  const auth = () => ({ authorization: `Bearer ${server.bootstrapApiKey}` });
   const weir = async (...args: string[]) => {
     const io = capture(env);
     const code = await runCli([...args, '--url', url], io.context);
     return { code, out: io.out(), err: io.err() };
   };
-  const requests = async (status: string): Promise<RequestRow[]> => ((await (await fetch(`${url}/api/v1/requests?status=${status}`)).json()) as { requests: RequestRow[] }).requests;
+  const requests = async (status: string): Promise<RequestRow[]> => ((await (await fetch(`${url}/api/v1/requests?status=${status}`, { headers: auth() })).json()) as { requests: RequestRow[] }).requests;
+  const approve = (execution: string) =>
+    fetch(`${url}/api/v1/executions/${execution}/approvals/ask`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth() }, body: JSON.stringify({ decision: 'approve' }) });
 
   beforeAll(async () => {
     packs = writeTestPacks({ name: 'clipol', workflows: { note: NOTE, maintain: MAINTAIN }, policies: { one_at_a_time: ONE_AT_A_TIME }, rules: { on_deploy: ON_DEPLOY } });
@@ -91,6 +97,10 @@ describe('the policy commands against a running Weir', () => {
     });
     expect(server.packs.errors).toEqual([]);
     url = server.url ?? '';
+    env.WEIR_API_KEY = server.bootstrapApiKey ?? '';
+    await server.accounts.users.create({ name: 'alice' });
+    await server.accounts.roles.bind({ role: 'operator', user: 'alice', createdBy: 'test' });
+    aliceKey = (await server.accounts.keys.create({ user: 'alice', name: 'alice', createdBy: 'test' })).key;
   }, 60_000);
 
   afterAll(async () => {
@@ -102,39 +112,43 @@ describe('the policy commands against a running Weir', () => {
     it('holds a rule-triggered request, an API request and weir run until the stop is lifted, then runs them', async () => {
       const stop = await weir('stop', '--reason', 'INC-1: freeze all automation');
       expect(stop.code).toBe(0);
-      expect(stop.out).toMatch(/^EMERGENCY STOP active since \S+ by cli:tester: INC-1: freeze all automation\n$/);
+      expect(stop.out).toMatch(/^EMERGENCY STOP active since \S+ by admin: INC-1: freeze all automation\n$/);
       expect((await weir('stop', '--status')).out).toMatch(/^EMERGENCY STOP active since/);
 
       // A rule: a webhook's trigger matches on_deploy, which asks for clipol.note.
       const hook = await fetch(`${url}/webhooks/deploys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: '1.2.3' }) });
       expect(hook.status).toBe(202);
       // The API.
-      const posted = await fetch(`${url}/api/v1/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ workflow: 'clipol.note', parameters: { message: 'from the api' }, requested_by: 'alice' }) });
+      const posted = await fetch(`${url}/api/v1/requests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${aliceKey}` },
+        body: JSON.stringify({ workflow: 'clipol.note', parameters: { message: 'from the api' } }),
+      });
       expect(((await posted.json()) as RequestRow).status).toBe('waiting');
       // The CLI: weir run waits, saying why.
       const io = capture(env);
       const running = runCli(['run', 'clipol.note', 'message=from the cli', '--url', url], io.context);
       await eventually(() => io.out(), (out) => out.includes('waiting: '), 10_000);
-      expect(io.out()).toMatch(/^waiting: wait: safety\.emergency_stop: emergency stop by cli:tester: INC-1: freeze all automation; nothing is admitted until an admin lifts it\n {2}\(weir explain \S+ says why and when; weir requests cancel \S+ gives up\)\n$/);
+      expect(io.out()).toMatch(/^waiting: wait: safety\.emergency_stop: emergency stop by admin: INC-1: freeze all automation; nothing is admitted until an admin lifts it\n {2}\(weir explain \S+ says why and when; weir requests cancel \S+ gives up\)\n$/);
 
       const waiting = await eventually(() => requests('waiting'), (rows) => rows.length === 3, 10_000);
       expect(waiting.map((r) => [r.source, r.requester]).sort()).toEqual([
+        ['api', 'admin'],
         ['api', 'alice'],
-        ['api', 'cli:tester'],
         ['rule', 'rule:clipol.on_deploy'],
       ]);
-      for (const r of waiting) expect(r.summary).toContain('safety.emergency_stop: emergency stop by cli:tester');
+      for (const r of waiting) expect(r.summary).toContain('safety.emergency_stop: emergency stop by admin');
       const queue = await weir('queue');
       expect(queue.out.trim().split('\n')).toHaveLength(3);
       expect(queue.out).toContain('clipol.note  waiting');
       const rule = waiting.find((r) => r.source === 'rule');
       const explained = await weir('explain', rule?.id ?? '');
       expect(explained.out).toContain('  by rule:clipol.on_deploy (rule), priority 0');
-      expect(explained.out).toContain('… safety       safety.emergency_stop: emergency stop by cli:tester: INC-1: freeze all automation; nothing is admitted until an admin lifts it (released by: emergency stop lifted)');
+      expect(explained.out).toContain('… safety       safety.emergency_stop: emergency stop by admin: INC-1: freeze all automation; nothing is admitted until an admin lifts it (released by: emergency stop lifted)');
       expect(explained.out).toContain('no estimate: a holding gate has no known end');
 
       const lift = await weir('stop', '--lift', '--reason', 'INC-1 over');
-      expect(lift).toMatchObject({ code: 0, out: 'no emergency stop (last lifted by cli:tester: INC-1 over)\n' });
+      expect(lift).toMatchObject({ code: 0, out: 'no emergency stop (last lifted by admin: INC-1 over)\n' });
       expect(await running).toBe(0);
       expect(io.out()).toMatch(/\nsucceeded in [\d.]+s\n/);
       for (const r of waiting) {
@@ -164,7 +178,7 @@ describe('the policy commands against a running Weir', () => {
     });
 
     afterAll(async () => {
-      await fetch(`${url}/api/v1/executions/${holder}/approvals/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'alice', decision: 'approve' }) });
+      await approve(holder);
     });
 
     it('weir run --no-follow says why a request waits', async () => {
@@ -233,7 +247,7 @@ describe('the policy commands against a running Weir', () => {
     });
 
     it('runs the queued request once the holder ends, and the queue empties', async () => {
-      await fetch(`${url}/api/v1/executions/${holder}/approvals/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'alice', decision: 'approve' }) });
+      await approve(holder);
       const run = await eventually(() => server.engine.get(queued as ExecutionId).catch(() => undefined), (e) => e?.status === 'awaiting_approval', 10_000);
       expect(run?.status).toBe('awaiting_approval');
       expect((await weir('queue')).out).toBe('the queue is empty\n');

@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NotFoundError } from '@weir/core';
+import { callerOf } from './route-scopes.js';
 import {
   PRODUCTION_STATES,
   parseSelection,
@@ -52,7 +53,6 @@ const setStateBody = {
   properties: {
     state: { enum: [...PRODUCTION_STATES] },
     reason: { type: 'string', minLength: 1 },
-    actor: { type: 'string', minLength: 1 },
     force: { type: 'boolean' },
   },
 } as const;
@@ -66,7 +66,6 @@ const importBody = {
     text: { type: 'string' },
     /** Names the file in error locations (`servers.csv:14: …`) and implies the format. */
     file: { type: 'string', minLength: 1 },
-    actor: { type: 'string', minLength: 1 },
   },
 } as const;
 
@@ -83,13 +82,21 @@ const exportQuery = {
  * The fleet over HTTP (`/api/v1/fleet`): sites with their pools, servers by selection (paged by
  * host), one server with its recent state changes, state changes (409 with the allowed states when
  * the production-state machine refuses), and inventory import/export in YAML, JSON and CSV.
- * Until authentication lands with the API issue the actor is `api:<ip>` unless the body names one,
- * and a caller that asks for `force` acts as an admin.
+ * Reading needs `fleet:read`, importing `fleet:write`, a state change `servers:write` on the
+ * server's site. The actor is the caller; `force` (a transition the state machine reserves for
+ * admins, such as skipping the drain) also needs `overrides:write` on the server's site.
  */
 export function fleetApi(options: FleetApiOptions) {
   const { inventory, fleet } = options;
+  /** The site of the server in the route (404 when unknown), for scoped bindings. */
+  const serverSite = async (request: FastifyRequest) => {
+    const host = (request.params as HostParams).host;
+    const server = await inventory.getServer(host);
+    if (!server) throw new NotFoundError('server', host);
+    return { site: server.site };
+  };
   return async function routes(app: FastifyInstance): Promise<void> {
-    app.get('/api/v1/fleet/sites', async () => {
+    app.get('/api/v1/fleet/sites', { config: { permission: 'fleet:read', scope: 'any' } }, async () => {
       const [sites, pools, serverTypes] = await Promise.all([inventory.listSites(), inventory.listPools(), inventory.listServerTypes()]);
       return {
         sites: sites.map((site) => ({ ...site, pools: pools.filter((p) => p.site === site.name).map((p) => p.name) })),
@@ -99,7 +106,7 @@ export function fleetApi(options: FleetApiOptions) {
 
     app.get<{ Querystring: { selector?: string; limit?: number; after?: string } }>(
       '/api/v1/fleet/servers',
-      { schema: { querystring: serversQuery } },
+      { schema: { querystring: serversQuery }, config: { permission: 'fleet:read', scope: 'any' } },
       async (request, reply) => {
         const { selector, after } = request.query;
         const limit = request.query.limit ?? DEFAULT_PAGE;
@@ -113,7 +120,7 @@ export function fleetApi(options: FleetApiOptions) {
       },
     );
 
-    app.get<{ Params: HostParams }>('/api/v1/fleet/servers/:host', async (request, reply) => {
+    app.get<{ Params: HostParams }>('/api/v1/fleet/servers/:host', { config: { permission: 'fleet:read', scope: serverSite } }, async (request) => {
       const { host } = request.params;
       const server = await inventory.getServer(host);
       if (!server) throw new NotFoundError('server', host);
@@ -121,13 +128,19 @@ export function fleetApi(options: FleetApiOptions) {
       return { server, changes };
     });
 
-    app.post<{ Params: HostParams; Body: { state: ProductionState; reason: string; actor?: string; force?: boolean } }>(
+    app.post<{ Params: HostParams; Body: { state: ProductionState; reason: string; force?: boolean } }>(
       '/api/v1/fleet/servers/:host/state',
-      { schema: { body: setStateBody } },
-      async (request, reply) => {
-        const { state, reason, actor, force } = request.body;
+      {
+        schema: { body: setStateBody },
+        config: { permission: 'servers:write', scope: serverSite, audit: { resource: (request) => `server:${(request.params as HostParams).host}` } },
+      },
+      async (request) => {
+        const { state, reason, force } = request.body;
+        const principal = callerOf(request);
+        // Forcing a transition the state machine reserves for admins is overriding a safety rule.
+        if (force) request.authorize('overrides:write', await serverSite(request));
         const result = await fleet.setState(request.params.host, state, {
-          actor: actor ?? `api:${request.ip}`,
+          actor: principal.name,
           role: force ? 'admin' : 'operator',
           reason,
           force,
@@ -137,18 +150,18 @@ export function fleetApi(options: FleetApiOptions) {
       },
     );
 
-    app.post<{ Body: { format?: InventoryFormat; text: string; file?: string; actor?: string } }>(
+    app.post<{ Body: { format?: InventoryFormat; text: string; file?: string } }>(
       '/api/v1/fleet/import',
-      { schema: { body: importBody }, bodyLimit: IMPORT_BODY_LIMIT },
-      async (request, reply) => {
-        const { format, text, file, actor } = request.body;
-        return await fleet.import({ text, file, format, actor: actor ?? `api:${request.ip}`, origin: `api:${request.ip}` });
+      { schema: { body: importBody }, bodyLimit: IMPORT_BODY_LIMIT, config: { permission: 'fleet:write', audit: { resource: () => 'fleet:inventory' } } },
+      async (request) => {
+        const { format, text, file } = request.body;
+        return await fleet.import({ text, file, format, actor: callerOf(request).name, origin: `api:${request.ip}` });
       },
     );
 
     app.get<{ Querystring: { format?: InventoryFormat; selector?: string } }>(
       '/api/v1/fleet/export',
-      { schema: { querystring: exportQuery } },
+      { schema: { querystring: exportQuery }, config: { permission: 'fleet:read', scope: 'any' } },
       async (request, reply) => {
         const format = request.query.format ?? 'yaml';
         const text = await fleet.export({ format, selector: request.query.selector || undefined });

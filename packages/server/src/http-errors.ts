@@ -1,4 +1,5 @@
 import { WeirError } from '@weir/core';
+import { AUTH_ERROR_STATUSES, apiErrorAnswer, type HttpAnswer } from '@weir/api';
 import { StateTransitionError } from '@weir/fleet';
 
 const NOT_FOUND = new Set(['NOT_FOUND', 'EXECUTION_NOT_FOUND', 'WORKFLOW_NOT_FOUND']);
@@ -18,8 +19,9 @@ const FORBIDDEN = new Set(['APPROVAL_REFUSED']);
  * The body names the code and, for user errors, the message; never a stack trace. A refused
  * production-state change also says which states were allowed.
  */
-export function httpAnswerFor(error: unknown): { status: number; body: { error: string; code: string } & Record<string, unknown> } {
-  if (!(error instanceof WeirError)) return { status: 500, body: { error: 'internal error', code: 'INTERNAL' } };
+export function httpAnswerFor(error: unknown): HttpAnswer {
+  // Authentication, authorization and account errors keep the api package's answers (challenge, missing permission, Retry-After).
+  if (!(error instanceof WeirError) || AUTH_ERROR_STATUSES[error.code] !== undefined) return apiErrorAnswer(error);
   const status = NOT_FOUND.has(error.code)
     ? 404
     : CONFLICT.has(error.code)
@@ -31,9 +33,9 @@ export function httpAnswerFor(error: unknown): { status: number; body: { error: 
           : error.family === 'operational'
             ? 503
             : 500;
-  const body = { error: status === 500 ? 'internal error' : error.message, code: error.code };
+  const body = { error: status === 500 ? 'internal error' : error.message, code: status === 500 ? 'INTERNAL' : error.code };
   if (error instanceof StateTransitionError) {
-    return { status, body: { ...body, host: error.host, from: error.from, to: error.to, allowed: [...error.allowed] } };
+    return { status, body: { ...body, host: error.host, from: error.from, to: error.to, allowed: [...error.allowed] }, headers: {} };
   }
-  return { status, body };
+  return { status, body, headers: {} };
 }

@@ -1,5 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { WeirError, type Logger } from '@weir/core';
+import type { Clock, Logger } from '@weir/core';
+import { accountsApi, authPlugin, type Accounts } from '@weir/api';
+import type { SqlStore } from '@weir/store';
 import { httpAnswerFor } from './http-errors.js';
 import type { WeirMetrics } from './metrics.js';
 
@@ -7,6 +9,16 @@ import type { WeirMetrics } from './metrics.js';
 export interface HealthCheck {
   name: string;
   check(): Promise<void>;
+}
+
+/** A route as registered, with what it declares for the auth plugin. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  /** The permission the auth plugin checks before the handler; undefined: the handler checks (or none is needed). */
+  permission: string | undefined;
+  /** Answered without credentials. */
+  public: boolean;
 }
 
 export interface HttpServerOptions {
@@ -17,15 +29,35 @@ export interface HttpServerOptions {
   log: Logger;
   /** Extra facts shown on /healthz (roles, dialect, …). */
   info?: Record<string, unknown>;
+  /** Filled with every route registered on the app (tests check that none escapes authentication). */
+  routes?: RegisteredRoute[];
+  /** Who may call: every route but `openPaths` needs an API key or a session token. */
+  auth: {
+    accounts: Accounts;
+    /** Where mutating calls are audited, and where the accounts routes read the audit log from. */
+    store: SqlStore;
+    /** Answered without credentials; an entry ending in `*` is a prefix. */
+    openPaths: readonly string[];
+    clock: Clock;
+  };
 }
 
 /**
- * The HTTP front door. For now `/healthz` and `/metrics`, both open without credentials so that
- * load balancers and Prometheus can reach them; the API issue adds the authenticated routes.
+ * The HTTP front door: authentication, RBAC and audit first (every route registered on the
+ * returned app is behind them), then the accounts routes (login, users, keys, roles, audit),
+ * `/healthz` and `/metrics` (open by default so that load balancers and Prometheus reach them).
+ * The caller registers Weir's own routes on the returned app, each declaring its permission.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   // A misspelt field is refused (400 naming it) rather than silently dropped, as fastify's default ajv does.
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, ajv: { customOptions: { removeAdditional: false } } });
+
+  app.addHook('onRoute', (route) => {
+    const config = (route.config ?? {}) as { permission?: string; public?: boolean };
+    for (const method of [route.method].flat()) {
+      options.routes?.push({ method, url: route.url, permission: config.permission, public: config.public === true });
+    }
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
@@ -33,18 +65,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
 
   app.setErrorHandler((error, request, reply) => {
     // Every route throws; this is where errors become answers. No stack trace reaches a client.
-    if (error instanceof WeirError) {
-      const { status, body } = httpAnswerFor(error);
-      if (status >= 500) options.log.error({ err: error, url: request.url }, 'http request failed');
-      void reply.status(status).send(body);
-      return;
-    }
-    options.log.error({ err: error, url: request.url }, 'http request failed');
-    const statusCode = (error as { statusCode?: unknown }).statusCode;
-    const status = typeof statusCode === 'number' && statusCode >= 400 ? statusCode : 500;
-    const message = error instanceof Error ? error.message : 'bad request';
-    void reply.status(status).send({ error: status === 500 ? 'internal error' : message });
+    const { status, body, headers } = httpAnswerFor(error);
+    if (status >= 500) options.log.error({ err: error, url: request.url }, 'http request failed');
+    void reply.status(status).headers(headers).send(body);
   });
+
+  const { accounts, store, openPaths, clock } = options.auth;
+  await app.register(authPlugin({ accounts, audit: store.audit, openPaths, clock, log: options.log }));
+  // OPENAPI: the coordinator registers `openApiPlugin()` from @weir/api here, after the auth
+  // plugin and before any route, so that every route below (and the caller's) is described.
+  await app.register(accountsApi({ accounts, store, log: options.log }));
 
   app.get('/healthz', async (_request, reply) => {
     const checks: Record<string, string> = {};

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newId, type Bus } from '@weir/core';
-import { PolicyEvents, type PolicyBody, type PolicyControls, type RequestDecidedEvent, type RequestStatus } from '@weir/policy';
+import { authorize, type Principal } from '@weir/api';
+import { PolicyEvents, type PolicyBody, type PolicyControls, type RequestDecidedEvent, type RequestStatus, type StoredRequest } from '@weir/policy';
+import { callerOf, requestScope, type RouteScopes } from './route-scopes.js';
 
 const requestBody = {
   type: 'object',
@@ -10,7 +12,6 @@ const requestBody = {
     workflow: { type: 'string', pattern: '^[a-z0-9_-]+\\.[a-z0-9_.-]+$' },
     parameters: { type: 'object' },
     reason: { type: 'string', maxLength: 2000 },
-    requested_by: { type: 'string', minLength: 1 },
     priority: { type: 'integer', minimum: -1000, maximum: 1000 },
     ttl_seconds: { type: 'integer', minimum: 1 },
     /** How long to wait for the first decision before answering (the request goes on regardless). */
@@ -29,13 +30,13 @@ const overrideBody = {
   type: 'object',
   additionalProperties: false,
   required: ['reason'],
-  properties: { reason: { type: 'string', minLength: 1 }, policies: { type: 'array', items: { type: 'string' } }, by: { type: 'string', minLength: 1 } },
+  properties: { reason: { type: 'string', minLength: 1 }, policies: { type: 'array', items: { type: 'string' } } },
 } as const;
 
 const reasonBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { reason: { type: 'string', minLength: 1 }, by: { type: 'string', minLength: 1 } },
+  properties: { reason: { type: 'string', minLength: 1 } },
 } as const;
 
 const policyBody = {
@@ -57,7 +58,6 @@ const policyBody = {
       },
     },
     settings: { type: 'object' },
-    by: { type: 'string', minLength: 1 },
   },
 } as const;
 
@@ -70,32 +70,63 @@ const metricBody = {
 
 const STATUSES: RequestStatus[] = ['waiting', 'admitted', 'finished', 'denied', 'expired', 'canceled'];
 
-/** Until the API issue brings authentication, the caller names themselves; the origin is the peer address. */
-function actorOf(request: FastifyRequest, by: string | undefined): { name: string; origin: string } {
-  return { name: by ?? `api:${request.ip}`, origin: request.ip };
+const emptyQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+/** Who acts, from where: the authenticated caller, never a name the body gives. */
+function actorOf(request: FastifyRequest): { name: string; origin: string } {
+  return { name: callerOf(request).name, origin: request.ip };
+}
+
+/** The requests `principal` may read: all of them for an unscoped holder, else those in its packs and sites. */
+function readable(principal: Principal, requests: StoredRequest[]): StoredRequest[] {
+  if (authorize(principal, 'requests:read', {}).allowed) return requests;
+  return requests.filter((request) => authorize(principal, 'requests:read', requestScope(request)).allowed);
+}
+
+/** What the policy routes need. */
+export interface PolicyApiOptions {
+  controls: PolicyControls;
+  bus: Bus;
+  clock: { now(): number };
+  /** Where requests live (pack, target sites), for scoped bindings. */
+  scopes: RouteScopes;
 }
 
 /**
  * The policy engine over HTTP: requests (submit, list, get, explain, override, cancel), the queue,
- * simulate, policies, breakers, the emergency stop and pushed metrics.
+ * simulate, policies, breakers, the emergency stop and pushed metrics. A request is authorized in
+ * the scope of the sites its targets resolve to, and its requester is the caller.
  */
-export function policyApi(options: { controls: PolicyControls; bus: Bus; clock: { now(): number } }) {
-  const { controls, bus, clock } = options;
+export function policyApi(options: PolicyApiOptions) {
+  const { controls, bus, clock, scopes } = options;
+  const requestIdScope = (request: FastifyRequest) => scopes.request((request.params as { id: string }).id);
+  // The policy controls audit what they change under their own action names (`gate.override`);
+  // the call's entry keeps the route as its action, so the two are told apart.
+  const auditRequest = { resource: (request: FastifyRequest) => `request:${(request.params as { id: string }).id}` };
+  const proposedScope = (request: FastifyRequest) => {
+    const body = request.body as { workflow: string; parameters?: Record<string, unknown> };
+    return scopes.proposedRun(body.workflow, body.parameters ?? {});
+  };
   return async function routes(app: FastifyInstance): Promise<void> {
-    app.post<{ Body: { workflow: string; parameters?: Record<string, unknown>; reason?: string; requested_by?: string; priority?: number; ttl_seconds?: number; wait_ms?: number } }>(
+    app.post<{ Body: { workflow: string; parameters?: Record<string, unknown>; reason?: string; priority?: number; ttl_seconds?: number; wait_ms?: number } }>(
       '/api/v1/requests',
-      { schema: { body: requestBody } },
+      {
+        schema: { body: requestBody },
+        config: { permission: 'workflows:run', scope: proposedScope, audit: { action: 'request.submit', resource: (request) => `workflow:${(request.body as { workflow: string }).workflow}` } },
+      },
       async (request, reply) => {
         const body = request.body;
         controls.check(body.workflow, body.parameters ?? {});
         const id = newId();
+        request.auditEntry.resource = `request:${id}`;
+        request.auditEntry.details.workflow = body.workflow;
         // Listen before publishing so the first decision cannot slip past.
         const { decided } = await firstDecision(bus, id, body.wait_ms ?? 3_000);
         await controls.engine.submit({
           id,
           workflow: body.workflow,
           parameters: body.parameters ?? {},
-          requester: body.requested_by ?? `api:${request.ip}`,
+          requester: callerOf(request).name,
           reason: body.reason ?? 'requested through the API',
           source: 'api',
           priority: body.priority ?? 0,
@@ -119,24 +150,29 @@ export function policyApi(options: { controls: PolicyControls; bus: Bus; clock: 
             properties: { status: { type: 'string', pattern: `^(${STATUSES.join('|')})(,(${STATUSES.join('|')}))*$` }, workflow: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 1000 } },
           },
         },
+        config: { permission: 'requests:read', scope: 'any' },
       },
       async (request) => {
         const statuses = request.query.status?.split(',') as RequestStatus[] | undefined;
-        return { requests: await controls.list({ ...(statuses ? { statuses } : {}), ...(request.query.workflow ? { workflow: request.query.workflow } : {}), limit: request.query.limit ?? 100 }) };
+        const requests = await controls.list({ ...(statuses ? { statuses } : {}), ...(request.query.workflow ? { workflow: request.query.workflow } : {}), limit: request.query.limit ?? 100 });
+        return { requests: readable(callerOf(request), requests) };
       },
     );
 
-    app.get('/api/v1/queue', async () => ({ waiting: await controls.queue() }));
-    app.get<{ Params: { id: string } }>('/api/v1/requests/:id', async (request) => controls.get(request.params.id));
-    app.get<{ Params: { id: string } }>('/api/v1/requests/:id/explain', async (request) => controls.explain(request.params.id));
+    app.get('/api/v1/queue', { config: { permission: 'requests:read', scope: 'any' } }, async (request) => ({ waiting: readable(callerOf(request), await controls.queue()) }));
+    app.get<{ Params: { id: string } }>('/api/v1/requests/:id', { config: { permission: 'requests:read', scope: requestIdScope } }, async (request) => controls.get(request.params.id));
+    app.get<{ Params: { id: string } }>('/api/v1/requests/:id/explain', { config: { permission: 'requests:read', scope: requestIdScope } }, async (request) => controls.explain(request.params.id));
 
-    app.post<{ Params: { id: string }; Body: { reason: string; policies?: string[]; by?: string } }>(
+    app.post<{ Params: { id: string }; Body: { reason: string; policies?: string[] } }>(
       '/api/v1/requests/:id/override',
-      { schema: { body: overrideBody } },
-      async (request) => controls.override(request.params.id, { actor: actorOf(request, request.body.by), reason: request.body.reason, ...(request.body.policies ? { policies: request.body.policies } : {}) }),
+      { schema: { body: overrideBody }, config: { permission: 'overrides:write', scope: requestIdScope, audit: auditRequest } },
+      async (request) => {
+        request.auditEntry.details.reason = request.body.reason;
+        return controls.override(request.params.id, { actor: actorOf(request), reason: request.body.reason, ...(request.body.policies ? { policies: request.body.policies } : {}) });
+      },
     );
 
-    app.post<{ Params: { id: string }; Body: { reason?: string; by?: string } }>(
+    app.post<{ Params: { id: string }; Body: { reason?: string } }>(
       '/api/v1/requests/:id/cancel',
       // The body is optional: a bare POST cancels with the default reason.
       {
@@ -144,67 +180,96 @@ export function policyApi(options: { controls: PolicyControls; bus: Bus; clock: 
         preValidation: async (request) => {
           request.body ??= {};
         },
+        config: { permission: 'requests:run', scope: requestIdScope, audit: auditRequest },
       },
       async (request) => {
-        await controls.cancel(request.params.id, actorOf(request, request.body?.by), request.body?.reason);
+        await controls.cancel(request.params.id, actorOf(request), request.body?.reason);
         return controls.get(request.params.id);
       },
     );
 
     app.post<{ Body: { workflow: string; parameters?: Record<string, unknown> } }>(
       '/api/v1/policy/simulate',
-      { schema: { body: simulateBody } },
-      async (request) => controls.simulate(request.body.workflow, request.body.parameters ?? {}, `api:${request.ip}`),
+      // Changes nothing, so it is not audited; it shows a workflow's targets, so it is scoped like a request.
+      { schema: { body: simulateBody }, config: { permission: 'requests:read', scope: proposedScope, audit: false } },
+      async (request) => controls.simulate(request.body.workflow, request.body.parameters ?? {}, callerOf(request).name),
     );
 
-    app.get('/api/v1/policies', async () => ({
+    app.get('/api/v1/policies', { config: { permission: 'policies:read', scope: 'any' } }, async () => ({
       policies: (await controls.policies()).map((p) => ({ ...p.policy, description: p.description, updatedBy: p.updatedBy, updatedAt: p.updatedAt })),
     }));
 
-    app.put<{ Params: { name: string }; Body: Omit<PolicyBody, 'name' | 'scope'> & { scope?: { workflows?: string[]; sites?: string[]; pools?: string[]; server_types?: string[] }; by?: string } }>(
+    app.put<{ Params: { name: string }; Body: Omit<PolicyBody, 'name' | 'scope'> & { scope?: { workflows?: string[]; sites?: string[]; pools?: string[]; server_types?: string[] } } }>(
       '/api/v1/policies/:name',
-      { schema: { body: policyBody, params: { type: 'object', properties: { name: { type: 'string', pattern: '^(api\\.)?[a-z0-9_-]+$' } } } } },
+      {
+        schema: { body: policyBody, params: { type: 'object', properties: { name: { type: 'string', pattern: '^(api\\.)?[a-z0-9_-]+$' } } } },
+        config: { permission: 'policies:write', audit: { resource: (request) => `policy:${(request.params as { name: string }).name}` } },
+      },
       async (request) => {
-        const { by, scope, ...rest } = request.body;
+        const { scope, ...rest } = request.body;
         const name = request.params.name.replace(/^api\./, '');
         const policy = await controls.savePolicy(
           { ...rest, name, scope: { workflows: scope?.workflows ?? [], sites: scope?.sites ?? [], pools: scope?.pools ?? [], serverTypes: scope?.server_types ?? [] } },
-          actorOf(request, by),
+          actorOf(request),
         );
         return policy;
       },
     );
 
-    app.delete<{ Params: { name: string }; Querystring: { by?: string } }>('/api/v1/policies/:name', async (request, reply) => {
-      // A bare name is an API policy's; a qualified one (`fleet.site_capacity`) is refused unless it is `api.*`.
-      const { name } = request.params;
-      await controls.deletePolicy(name.includes('.') ? name : `api.${name}`, actorOf(request, request.query.by));
-      return reply.status(204).send();
-    });
+    app.delete<{ Params: { name: string } }>(
+      '/api/v1/policies/:name',
+      { schema: { querystring: emptyQuery }, config: { permission: 'policies:write', audit: { resource: (request) => `policy:${(request.params as { name: string }).name}` } } },
+      async (request, reply) => {
+        // A bare name is an API policy's; a qualified one (`fleet.site_capacity`) is refused unless it is `api.*`.
+        const { name } = request.params;
+        await controls.deletePolicy(name.includes('.') ? name : `api.${name}`, actorOf(request));
+        return reply.status(204).send();
+      },
+    );
 
-    app.get('/api/v1/breakers', async () => ({ breakers: await controls.breakers() }));
-    app.post<{ Body: { policy: string; key?: string; by?: string } }>(
+    app.get('/api/v1/breakers', { config: { permission: 'breakers:read', scope: 'any' } }, async () => ({ breakers: await controls.breakers() }));
+    app.post<{ Body: { policy: string; key?: string } }>(
       '/api/v1/breakers/reset',
-      { schema: { body: { type: 'object', additionalProperties: false, required: ['policy'], properties: { policy: { type: 'string' }, key: { type: 'string' }, by: { type: 'string' } } } } },
+      {
+        schema: { body: { type: 'object', additionalProperties: false, required: ['policy'], properties: { policy: { type: 'string' }, key: { type: 'string' } } } },
+        // A breaker per site (key = the site) is that site's; a breaker per workflow (`*`) is global.
+        config: {
+          permission: 'breakers:write',
+          scope: (request) => {
+            const key = (request.body as { key?: string }).key ?? '*';
+            return key === '*' ? {} : { site: key };
+          },
+          audit: { resource: (request) => `breaker:${(request.body as { policy: string }).policy}` },
+        },
+      },
       async (request) => {
-        await controls.resetBreaker(request.body.policy, request.body.key ?? '*', actorOf(request, request.body.by));
+        await controls.resetBreaker(request.body.policy, request.body.key ?? '*', actorOf(request));
         return { breakers: await controls.breakers() };
       },
     );
 
-    app.get('/api/v1/emergency-stop', async () => controls.emergencyStop());
-    app.post<{ Body: { reason: string; by?: string } }>(
+    app.get('/api/v1/emergency-stop', { config: { permission: 'emergency_stop:read', scope: 'any' } }, async () => controls.emergencyStop());
+    app.post<{ Body: { reason: string } }>(
       '/api/v1/emergency-stop',
-      { schema: { body: { ...reasonBody, required: ['reason'] } } },
-      async (request) => controls.stop(actorOf(request, request.body.by), request.body.reason),
+      { schema: { body: { ...reasonBody, required: ['reason'] } }, config: { permission: 'emergency_stop:write', audit: { resource: () => 'policy:emergency_stop' } } },
+      async (request) => controls.stop(actorOf(request), request.body.reason),
     );
-    app.delete<{ Querystring: { reason?: string; by?: string } }>('/api/v1/emergency-stop', async (request) =>
-      controls.lift(actorOf(request, request.query.by), request.query.reason ?? 'lifted'),
+    app.delete<{ Querystring: { reason?: string } }>(
+      '/api/v1/emergency-stop',
+      {
+        schema: { querystring: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', minLength: 1 } } } },
+        config: { permission: 'emergency_stop:write', audit: { resource: () => 'policy:emergency_stop' } },
+      },
+      async (request) => controls.lift(actorOf(request), request.query.reason ?? 'lifted'),
     );
 
     app.post<{ Params: { name: string }; Body: { site: string; value: number } }>(
       '/api/v1/metrics/:name',
-      { schema: { body: metricBody, params: { type: 'object', properties: { name: { type: 'string', pattern: '^[a-zA-Z_:][a-zA-Z0-9_:]*$' } } } } },
+      {
+        schema: { body: metricBody, params: { type: 'object', properties: { name: { type: 'string', pattern: '^[a-zA-Z_:][a-zA-Z0-9_:]*$' } } } },
+        // A pushed metric feeds traffic gates: changing what the gates see is a policy change, for the metric's site.
+        config: { permission: 'policies:write', scope: (request) => ({ site: (request.body as { site: string }).site }), audit: { action: 'metric.push', resource: (request) => `metric:${(request.params as { name: string }).name}` } },
+      },
       async (request, reply) => {
         await bus.publish(PolicyEvents.metricPushed, { name: request.params.name, site: request.body.site, value: request.body.value, at: clock.now() });
         return reply.status(204).send();

@@ -1,4 +1,5 @@
 import type { Clock, Logger, PackConfigValues } from '@weir/core';
+import type { AccountsOptions } from '@weir/api';
 import { ConfigError, systemClock } from '@weir/core';
 import type { FleetSimulatorOptions, GenerateFleetOptions } from '@weir/fleet';
 import { BUILTIN_RUNNER_KINDS, type BuiltinRunnerKind } from '@weir/worker';
@@ -63,6 +64,27 @@ export interface WeirServerOptions {
    * pack's config schema; a pack whose values do not fit is not loaded. @default {}
    */
   packConfig?: PackConfigValues;
+  /**
+   * Users, sessions and API keys: session lifetime, login throttling, scrypt cost (tests pass a
+   * low `passwordHashing` such as `{ logN: 10, r: 8, p: 1 }`). @default the accounts' own defaults
+   */
+  accounts?: Omit<AccountsOptions, 'store' | 'clock' | 'log'>;
+  /**
+   * Password of the first admin, created (with a one-time API key) when the store has no user at
+   * all; the CLI reads it from `WEIR_ADMIN_PASSWORD`. Unset: the admin authenticates with the key only.
+   */
+  adminPassword?: string;
+  /**
+   * Paths answered without credentials besides `/healthz`, `/metrics`, `/openapi.json` and
+   * `/webhooks/*` (the webhooks check their own tokens); an entry ending in `*` is a prefix.
+   * @default []
+   */
+  openPaths?: string[];
+  /**
+   * Leave `/metrics` behind authentication (when the scraper can send a bearer token).
+   * @default false
+   */
+  protectMetrics?: boolean;
   log: Logger;
   /** @default systemClock */
   clock?: Clock;
@@ -103,9 +125,16 @@ export interface CompiledWeirServerOptions {
   /** Undefined: no simulator. `portGiven` false: the default port, which may fall back to a free one. */
   simulator: (SimulatorSettings & { port: number; portGiven: boolean }) | undefined;
   packConfig: PackConfigValues;
+  accounts: Omit<AccountsOptions, 'store' | 'clock' | 'log'>;
+  adminPassword: string | undefined;
+  /** Every path answered without credentials, defaults included. */
+  openPaths: string[];
   log: Logger;
   clock: Clock;
 }
+
+/** Answered without credentials: probes, the scrape, the API description, and webhooks (which check their own tokens). */
+export const DEFAULT_OPEN_PATHS = ['/healthz', '/metrics', '/openapi.json', '/webhooks/*'] as const;
 
 /** Fills defaults without touching the caller's object. */
 export function compileWeirServerOptions(options: WeirServerOptions): CompiledWeirServerOptions {
@@ -132,6 +161,9 @@ export function compileWeirServerOptions(options: WeirServerOptions): CompiledWe
     fleetSeed: typeof options.seedFleet === 'object' ? { ...options.seedFleet } : { sites: 3, serversPerSite: 20, seed: 1 },
     simulator: compileSimulator(options.simulator, seedFleet),
     packConfig: options.packConfig ?? {},
+    accounts: { ...options.accounts },
+    adminPassword: options.adminPassword,
+    openPaths: compileOpenPaths(options),
     log: options.log,
     clock: options.clock ?? systemClock,
   };
@@ -143,4 +175,15 @@ function compileSimulator(setting: WeirServerOptions['simulator'], seedFleet: bo
   const port = setting?.port ?? DEFAULT_SIMULATOR_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError('simulator.port', `must be a port number (0 for any free port), got ${String(port)}`);
   return { ...EMBEDDED_SIMULATOR, ...setting, port, portGiven: setting?.port !== undefined };
+}
+
+/** The default open paths (less `/metrics` when protected) plus the configured ones, each checked. */
+function compileOpenPaths(options: WeirServerOptions): string[] {
+  const paths: string[] = DEFAULT_OPEN_PATHS.filter((path) => !(options.protectMetrics === true && path === '/metrics'));
+  for (const [index, path] of (options.openPaths ?? []).entries()) {
+    if (!path.startsWith('/')) throw new ConfigError(`openPaths[${index}]`, `must be a path starting with '/', got ${JSON.stringify(path)}`);
+    if (path.slice(0, -1).includes('*')) throw new ConfigError(`openPaths[${index}]`, `only a trailing '*' (a prefix) is allowed, got ${JSON.stringify(path)}`);
+    if (!paths.includes(path)) paths.push(path);
+  }
+  return paths;
 }

@@ -8,6 +8,7 @@ import { policyApi } from './policy-api.js';
 import { PolicyControls, PolicyEngine } from '@weir/policy';
 import { executionsApi } from './executions-api.js';
 import { fleetApi } from './fleet-api.js';
+import { RouteScopes } from './route-scopes.js';
 import { FleetService, FleetTaskRunner, SqlInventory, fleetDatabase, generateFleet, type FleetSimulator } from '@weir/fleet';
 import { EmbeddedSimulator } from './embedded-simulator.js';
 import { RulesEngine } from '@weir/rules';
@@ -15,7 +16,8 @@ import { SensorsService, type SensorsConfig } from '@weir/sensors';
 import { Worker, builtinRunners, staticPackResolver } from '@weir/worker';
 import { InProcessBus, NatsBus } from '@weir/bus';
 import { appliedMigrations, openStore, readMigrations, type SqlStore } from '@weir/store';
-import { createHttpServer } from './http-server.js';
+import { Accounts, ensureBootstrapAdmin } from '@weir/api';
+import { createHttpServer, type RegisteredRoute } from './http-server.js';
 import { WeirMetrics } from './metrics.js';
 import { compileWeirServerOptions, type CompiledWeirServerOptions, type WeirServerOptions } from './weir-server-options.js';
 
@@ -59,6 +61,9 @@ export class WeirServer {
   private simulatorToken: string | undefined;
   private policyEngine: PolicyEngine | undefined;
   private policyControls: PolicyControls | undefined;
+  private accountsInstance: Accounts | undefined;
+  private bootstrapKey: string | undefined;
+  private readonly registeredRoutes: RegisteredRoute[] = [];
 
   private constructor(options: CompiledWeirServerOptions) {
     this.options = options;
@@ -105,6 +110,25 @@ export class WeirServer {
     return this.policyControls;
   }
 
+  /** Users, sessions, API keys, roles and bindings over this process's store. */
+  get accounts(): Accounts {
+    if (!this.accountsInstance) throw new UserError('SERVER_NOT_STARTED', 'the server has not opened its store');
+    return this.accountsInstance;
+  }
+
+  /**
+   * The first admin's API key, when THIS start created that admin (a store without any user and a
+   * process with the api role); undefined otherwise. It is stored only as a hash: show it once.
+   */
+  get bootstrapApiKey(): string | undefined {
+    return this.bootstrapKey;
+  }
+
+  /** Every route the API role registered (method, URL, declared permission), in order. */
+  get routes(): readonly RegisteredRoute[] {
+    return this.registeredRoutes;
+  }
+
   /** The fleet simulator of embedded mode (`options.simulator`): inject failures through it. */
   get simulator(): FleetSimulator {
     if (!this.embeddedSimulator) throw new UserError('SIMULATOR_NOT_RUNNING', 'this process runs no fleet simulator');
@@ -142,6 +166,8 @@ export class WeirServer {
     );
     await this.storeInstance.ping();
     await this.migrate();
+    this.accountsInstance = new Accounts({ ...options.accounts, store: this.storeInstance, clock: options.clock, log: options.log.child({ component: 'accounts' }) });
+    if (options.roles.includes('api')) await this.bootstrapAdmin(this.accountsInstance);
 
     const deadLetters = {
       record: async (letter: Parameters<SqlStore['deadLetters']['insert']>[0]) => {
@@ -174,12 +200,16 @@ export class WeirServer {
           { name: 'store', check: () => this.store.ping() },
         ],
         info: { mode: embedded ? 'embedded' : 'distributed', roles: options.roles, store: this.store.dialect, bus: options.natsUrl ? 'nats' : 'in-process' },
+        routes: this.registeredRoutes,
+        auth: { accounts: this.accounts, store: this.store, openPaths: options.openPaths, clock: options.clock },
       });
       // Webhooks are served by a process that plays both api and sensors.
       if (this.sensors) await http.register(this.sensors.webhookPlugin());
-      if (this.engineInstance && this.taskLogs) await http.register(executionsApi(this.engineInstance, this.taskLogs));
-      if (this.policyControls) await http.register(policyApi({ controls: this.policyControls, bus: this.bus, clock: options.clock }));
+      const scopes = new RouteScopes({ engine: this.engineInstance, policy: this.policyControls });
+      if (this.engineInstance && this.taskLogs) await http.register(executionsApi({ engine: this.engineInstance, taskLogs: this.taskLogs, scopes }));
+      if (this.policyControls) await http.register(policyApi({ controls: this.policyControls, bus: this.bus, clock: options.clock, scopes }));
       await http.register(fleetApi({ inventory: this.inventory, fleet: this.fleetService }));
+      // OTHER ROUTES: the coordinator registers the packs, triggers, datastore and stream plugins here.
       this.http = http;
       await http.listen({ host: options.http.host, port: options.http.port });
       // The simulator's disk failures come back through the webhook the sensors serve here.
@@ -190,6 +220,17 @@ export class WeirServer {
     }
     for (const role of options.roles) this.metrics.up.set({ role }, 1);
     log.info({ roles: options.roles, url: this.url, store: this.store.dialect, bus: options.natsUrl ? 'nats' : 'in-process' }, 'weir started');
+  }
+
+  /**
+   * A store without any user gets its first admin and a one-time key (kept for `bootstrapApiKey`);
+   * replicas racing on an empty store create one between them.
+   */
+  private async bootstrapAdmin(accounts: Accounts): Promise<void> {
+    const result = await ensureBootstrapAdmin({ store: this.store, accounts, password: this.options.adminPassword });
+    if (!result.created) return;
+    this.bootstrapKey = result.apiKey;
+    this.log.info({ user: result.user.name, api_key_id: result.apiKeyId, password: this.options.adminPassword !== undefined }, 'first admin created');
   }
 
   /** Embedded mode's demo fleet (`fleetSeed`: 3 sites × 20 servers, the same every time), only into an empty inventory. */

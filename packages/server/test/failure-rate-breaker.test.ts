@@ -46,7 +46,7 @@ interface BreakerView {
 describe('a failure-rate breaker through the policy engine', () => {
   let packs: TestPacks;
   let server: WeirServer;
-  const base = () => server.url ?? '';
+  const base = () => server;
   const request = (parameters: Record<string, unknown>) => api<StoredRequest>(base(), 'POST', '/api/v1/requests', { workflow: 'breaker.change', parameters });
   const ended = (id: string) => eventually(() => server.engine.get(id as ExecutionId).catch(() => undefined), (e) => e?.status === 'succeeded' || e?.status === 'failed', 15_000);
   const breakers = async () => (await api<{ breakers: BreakerView[] }>(base(), 'GET', '/api/v1/breakers')).body.breakers;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { silentLogger, type BusMessage, type Subscription } from '@weir/core';
 import { SERVER_STATE_CHANGED, type ServerStateChangedEvent } from '@weir/fleet';
 import { WeirServer } from '@weir/server';
+import { userWithRole } from './policy-test-fleet.js';
 
 interface ServerBody {
   host: string;
@@ -21,19 +22,23 @@ describe('fleet API of an embedded Weir with its seeded fleet', () => {
   let url: string;
   let subscription: Subscription;
   const events: ServerStateChangedEvent[] = [];
+  /** An operator's key: state changes are made, and audited, as alice. */
+  let alice: string;
 
+  const auth = (token = server.bootstrapApiKey) => ({ authorization: `Bearer ${token}` });
   const get = async (route: string) => {
-    const response = await fetch(`${url}${route}`);
+    const response = await fetch(`${url}${route}`, { headers: auth() });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
-  const post = async (route: string, body: unknown) => {
-    const response = await fetch(`${url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = async (route: string, body: unknown, token?: string) => {
+    const response = await fetch(`${url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth(token) }, body: JSON.stringify(body) });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
 
   beforeAll(async () => {
     server = await WeirServer.start({ dataDir: 'memory://', packsDir: packs, http: { port: 0 }, log: silentLogger });
     url = server.url ?? '';
+    alice = await userWithRole(server, 'alice', { role: 'operator' });
     subscription = await server.bus.subscribe<ServerStateChangedEvent>(SERVER_STATE_CHANGED, (message: BusMessage<ServerStateChangedEvent>) => {
       events.push(message.data);
     });
@@ -104,12 +109,12 @@ describe('fleet API of an embedded Weir with its seeded fleet', () => {
   });
 
   it('applies a legal change, audits it, announces it and shows it in the history', async () => {
-    const { status, body } = await post('/api/v1/fleet/servers/edge-001.ams/state', { state: 'draining', reason: 'swap PSU', actor: 'alice' });
+    const { status, body } = await post('/api/v1/fleet/servers/edge-001.ams/state', { state: 'draining', reason: 'swap PSU' }, alice);
     expect(status).toBe(200);
     expect(body.change).toMatchObject({ from: 'in_production', to: 'draining', reason: 'swap PSU', forced: false });
     expect(body.server).toMatchObject({ host: 'edge-001.ams', state: 'draining' });
 
-    const audit = await server.store.audit.list({ resource: 'server:edge-001.ams' });
+    const audit = (await server.store.audit.list({ resource: 'server:edge-001.ams' })).filter((entry) => entry.action === 'server.set_state');
     expect(audit).toEqual([
       expect.objectContaining({ actor: 'alice', action: 'server.set_state', result: 'ok', details: expect.objectContaining({ from: 'in_production', to: 'draining' }) }),
     ]);
@@ -129,13 +134,17 @@ describe('fleet API of an embedded Weir with its seeded fleet', () => {
     expect(body.error).toContain('allowed: draining');
 
     const audit = await server.store.audit.list({ resource: 'server:edge-003.ams' });
-    expect(audit).toEqual([expect.objectContaining({ result: 'refused', actor: expect.stringMatching(/^api:/) })]);
+    // The fleet's record of the refused transition, and the API's record of the call that answered 409.
+    expect(audit).toEqual([
+      expect.objectContaining({ action: 'server.set_state', result: 'refused', actor: 'admin' }),
+      expect.objectContaining({ action: 'POST /api/v1/fleet/servers/:host/state', result: 'error', actor: 'admin', details: expect.objectContaining({ status: 409 }) }),
+    ]);
     const shown = await get('/api/v1/fleet/servers/edge-003.ams');
     expect(shown.body.server).toMatchObject({ state: 'in_production' });
   });
 
   it('exports the whole inventory and imports it back unchanged', async () => {
-    const exported = await fetch(`${url}/api/v1/fleet/export?format=yaml`);
+    const exported = await fetch(`${url}/api/v1/fleet/export?format=yaml`, { headers: auth() });
     expect(exported.headers.get('content-type')).toContain('application/yaml');
     const text = await exported.text();
     const { status, body } = await post('/api/v1/fleet/import', { format: 'yaml', text });
@@ -148,7 +157,7 @@ describe('fleet API of an embedded Weir with its seeded fleet', () => {
     const imported = await post('/api/v1/fleet/import', { format: 'csv', text: csv, file: 'new.csv' });
     expect(imported.status).toBe(200);
     expect(imported.body).toMatchObject({ created: 1 });
-    const exported = await fetch(`${url}/api/v1/fleet/export?format=csv&selector=${encodeURIComponent('host=edge-900.fra')}`);
+    const exported = await fetch(`${url}/api/v1/fleet/export?format=csv&selector=${encodeURIComponent('host=edge-900.fra')}`, { headers: auth() });
     expect(exported.headers.get('content-type')).toContain('text/csv');
     expect(await exported.text()).toBe(csv.replace('rack=r07;os=debian-12', 'os=debian-12;rack=r07'));
   });
@@ -175,7 +184,7 @@ describe('fleet seeding', () => {
     const packs = mkdtempSync(path.join(os.tmpdir(), 'weir-fleet-noseed-'));
     const server = await WeirServer.start({ dataDir: 'memory://', packsDir: packs, http: { port: 0 }, seedFleet: false, log: silentLogger });
     try {
-      const response = await fetch(`${server.url}/api/v1/fleet/servers`);
+      const response = await fetch(`${server.url}/api/v1/fleet/servers`, { headers: { authorization: `Bearer ${server.bootstrapApiKey}` } });
       expect(await response.json()).toEqual({ servers: [], next: null });
     } finally {
       await server.stop();

@@ -2,7 +2,7 @@ import { silentLogger, type ExecutionId } from '@weir/core';
 import type { Explanation, StoredRequest } from '@weir/policy';
 import { WeirServer } from '@weir/server';
 import { eventually, writeTestPacks, type TestPacks } from '@weir/testing';
-import { api } from './policy-test-fleet.js';
+import { api, callerWith, userWithRole, type ApiCaller } from './policy-test-fleet.js';
 
 const NOTE = `
 name: note
@@ -66,14 +66,20 @@ type ErrorBody = { error: string; code?: string };
 describe('the policy API', () => {
   let packs: TestPacks;
   let server: WeirServer;
-  const base = () => server.url ?? '';
-  const submit = (body: Record<string, unknown>) => api<StoredRequest & ErrorBody>(base(), 'POST', '/api/v1/requests', body);
+  /** Named callers, each with its own key: the name the API records is the key's user, never a body field. */
+  const keys: Record<string, string> = {};
+  const base = () => server;
+  const as = (name: string): ApiCaller => callerWith(server, keys[name]);
+  const submit = (body: Record<string, unknown>, caller: ApiCaller = server) => api<StoredRequest & ErrorBody>(caller, 'POST', '/api/v1/requests', body);
 
   beforeAll(async () => {
     packs = writeTestPacks({ name: 'apitest', workflows: { note: NOTE, rare: RARE, reboot: REBOOT, inspect: INSPECT }, policies: { site_capacity: SITE_CAPACITY, rarely: RARELY } });
     // The embedded seeded fleet: 3 sites (ams, fra, lhr) × 20 servers.
     server = await WeirServer.start({ dataDir: 'memory://', packsDir: packs.dir, http: { port: 0 }, simulator: false, policy: { recheckEveryMs: 1000, metricPollMs: 200 }, log: silentLogger });
     expect(server.packs.errors).toEqual([]);
+    for (const [name, role] of [['alice', 'operator'], ['bob', 'admin'], ['carol', 'operator'], ['dave', 'author'], ['erin', 'operator']] as const) {
+      keys[name] = await userWithRole(server, name, { role });
+    }
   }, 60_000);
 
   afterAll(async () => {
@@ -83,7 +89,7 @@ describe('the policy API', () => {
 
   describe('requests', () => {
     it('accepts a request and answers 202 with its first decision', async () => {
-      const { status, body } = await submit({ workflow: 'apitest.note', parameters: { message: 'hi' }, reason: 'testing', requested_by: 'alice', priority: 5 });
+      const { status, body } = await submit({ workflow: 'apitest.note', parameters: { message: 'hi' }, reason: 'testing', priority: 5 }, as('alice'));
       expect(status).toBe(202);
       expect(body).toMatchObject({ workflow: 'apitest.note', requester: 'alice', reason: 'testing', source: 'api', priority: 5 });
       expect(['admitted', 'finished']).toContain(body.status);
@@ -96,13 +102,13 @@ describe('the policy API', () => {
     it('refuses a malformed body with 400, naming the field', async () => {
       const typed = await submit({ workflow: 'apitest.note', priority: 'high' });
       expect(typed.status).toBe(400);
-      expect(typed.body.error).toBe('body/priority must be integer');
+      expect(typed.body.error).toBe('/body/priority: must be integer');
       const pattern = await submit({ workflow: 'note' });
       expect(pattern.status).toBe(400);
-      expect(pattern.body.error).toMatch(/^body\/workflow must match pattern/);
+      expect(pattern.body.error).toMatch(/^\/body\/workflow: must match pattern/);
       const status = await api<ErrorBody>(base(), 'GET', '/api/v1/requests?status=stuck');
       expect(status.status).toBe(400);
-      expect(status.body.error).toMatch(/^querystring\/status must match pattern/);
+      expect(status.body.error).toMatch(/^\/querystring\/status: must match pattern/);
     });
 
     it('names an unknown workflow (404) and parameters that do not fit (400) before queuing anything', async () => {
@@ -153,7 +159,7 @@ describe('the policy API', () => {
     it('refuses an override without a reason (400) and of a request that is not waiting (409)', async () => {
       const empty = await api<ErrorBody>(base(), 'POST', `/api/v1/requests/${held.id}/override`, { reason: '' });
       expect(empty.status).toBe(400);
-      expect(empty.body.error).toBe('body/reason must NOT have fewer than 1 characters');
+      expect(empty.body.error).toBe('/body/reason: must NOT have fewer than 1 characters');
       const blank = await api<ErrorBody>(base(), 'POST', `/api/v1/requests/${held.id}/override`, { reason: '   ' });
       expect(blank).toMatchObject({ status: 400, body: { code: 'OVERRIDE_REASON_REQUIRED' } });
       const notWaiting = await api<ErrorBody>(base(), 'POST', `/api/v1/requests/${first.id}/override`, { reason: 'again' });
@@ -162,7 +168,7 @@ describe('the policy API', () => {
     });
 
     it('admits a waiting request past the named policy, audited and shown by explain', async () => {
-      const { status, body } = await api<StoredRequest>(base(), 'POST', `/api/v1/requests/${held.id}/override`, { reason: 'INC-7: needed now', policies: ['apitest.rarely'], by: 'bob' });
+      const { status, body } = await api<StoredRequest>(as('bob'), 'POST', `/api/v1/requests/${held.id}/override`, { reason: 'INC-7: needed now', policies: ['apitest.rarely'] });
       expect(status).toBe(200);
       expect(['admitted', 'finished']).toContain(body.status);
       expect(body.overrides).toEqual([expect.objectContaining({ by: 'bob', reason: 'INC-7: needed now', policies: ['apitest.rarely'] })]);
@@ -171,13 +177,18 @@ describe('the policy API', () => {
       expect(gate).toMatchObject({ verdict: 'admit', numbers: expect.objectContaining({ overridden: true, overridden_verdict: 'wait' }) });
       expect(gate?.reason).toMatch(/^overridden by bob \(INC-7: needed now\); the gate said: 1 run admitted/);
       const audit = await server.store.audit.list({ resource: `request:${held.id}` });
-      expect(audit).toEqual([expect.objectContaining({ actor: 'bob', action: 'gate.override', result: 'ok' })]);
+      // Who submitted it, the policy engine's record of the override, and the API's record of the call.
+      expect(audit.filter((entry) => entry.result === 'ok')).toEqual([
+        expect.objectContaining({ actor: 'admin', action: 'request.submit', details: expect.objectContaining({ workflow: 'apitest.rare', status: 202 }) }),
+        expect.objectContaining({ actor: 'bob', action: 'gate.override', result: 'ok', details: expect.objectContaining({ reason: 'INC-7: needed now' }) }),
+        expect.objectContaining({ actor: 'bob', action: 'POST /api/v1/requests/:id/override', result: 'ok', details: expect.objectContaining({ reason: 'INC-7: needed now', via: 'api_key', status: 200 }) }),
+      ]);
     });
 
     it('cancels a waiting request, and answers 409 to cancel it again', async () => {
       const third = (await submit({ workflow: 'apitest.rare', parameters: { message: 'three' } })).body;
       expect(third.status).toBe('waiting');
-      const canceled = await api<StoredRequest>(base(), 'POST', `/api/v1/requests/${third.id}/cancel`, { reason: 'not needed', by: 'carol' });
+      const canceled = await api<StoredRequest>(as('carol'), 'POST', `/api/v1/requests/${third.id}/cancel`, { reason: 'not needed' });
       expect(canceled.status).toBe(200);
       expect(canceled.body).toMatchObject({ status: 'canceled', summary: 'canceled by carol: not needed' });
       const again = await api<ErrorBody>(base(), 'POST', `/api/v1/requests/${third.id}/cancel`, { reason: 'twice' });
@@ -187,7 +198,7 @@ describe('the policy API', () => {
 
     it('cancels with no body at all', async () => {
       const fourth = (await submit({ workflow: 'apitest.rare', parameters: { message: 'four' } })).body;
-      const response = await fetch(`${base()}/api/v1/requests/${fourth.id}/cancel`, { method: 'POST' });
+      const response = await fetch(`${server.url}/api/v1/requests/${fourth.id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${server.bootstrapApiKey}` } });
       expect(response.status).toBe(200);
       expect(((await response.json()) as StoredRequest).status).toBe('canceled');
     });
@@ -216,24 +227,23 @@ describe('the policy API', () => {
       const input = await api<ErrorBody>(base(), 'POST', '/api/v1/policy/simulate', { workflow: 'apitest.reboot', parameters: {} });
       expect(input).toMatchObject({ status: 400, body: { code: 'REQUEST_INPUT_INVALID', error: expect.stringContaining('host') } });
       const body = await api<ErrorBody>(base(), 'POST', '/api/v1/policy/simulate', { parameters: {} });
-      expect(body).toMatchObject({ status: 400, body: { error: "body must have required property 'workflow'" } });
+      expect(body).toMatchObject({ status: 400, body: { error: "/body/workflow: must have required property 'workflow'", code: 'INVALID_REQUEST' } });
     });
   });
 
   describe('policies', () => {
     it('creates, lists and deletes an API policy', async () => {
-      const saved = await api<{ name: string; gate: string; source: string }>(base(), 'PUT', '/api/v1/policies/two_notes', {
+      const saved = await api<{ name: string; gate: string; source: string }>(as('dave'), 'PUT', '/api/v1/policies/two_notes', {
         gate: 'concurrency',
         settings: { max: 2 },
         scope: { workflows: ['apitest.note'] },
         description: 'at most two notes at once',
-        by: 'dave',
       });
       expect(saved).toMatchObject({ status: 200, body: { name: 'api.two_notes', gate: 'concurrency', source: 'api' } });
       const listed = (await api<{ policies: Array<{ name: string; source: string; description: string; updatedBy?: string }> }>(base(), 'GET', '/api/v1/policies')).body.policies;
       expect(listed.map((p) => p.name)).toEqual(['apitest.rarely', 'apitest.site_capacity', 'api.two_notes']);
       expect(listed[2]).toMatchObject({ description: 'at most two notes at once', updatedBy: 'dave' });
-      const deleted = await fetch(`${base()}/api/v1/policies/api.two_notes?by=dave`, { method: 'DELETE' });
+      const deleted = await api(as('dave'), 'DELETE', '/api/v1/policies/api.two_notes');
       expect(deleted.status).toBe(204);
       expect(await api<ErrorBody>(base(), 'DELETE', '/api/v1/policies/two_notes')).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
     });
@@ -251,10 +261,10 @@ describe('the policy API', () => {
       expect(scope).toMatchObject({ status: 400, body: { code: 'POLICY_INVALID', error: expect.stringContaining('scope.workflows[0]') } });
       const gate = await api<ErrorBody>(base(), 'PUT', '/api/v1/policies/cap', { gate: 'capacty', settings: {} });
       expect(gate.status).toBe(400);
-      expect(gate.body.error).toMatch(/^body\/gate must be equal to one of the allowed values/);
+      expect(gate.body.error).toMatch(/^\/body\/gate: must be equal to one of the allowed values/);
       const name = await api<ErrorBody>(base(), 'PUT', '/api/v1/policies/Bad Name!', { gate: 'capacity', settings: { per: 'site', max_servers: 1 } });
       expect(name.status).toBe(400);
-      expect(name.body.error).toMatch(/^params\/name must match pattern/);
+      expect(name.body.error).toMatch(/^\/params\/name: must match pattern/);
       expect((await api<{ policies: Array<{ name: string }> }>(base(), 'GET', '/api/v1/policies')).body.policies.map((p) => p.name)).not.toContain('api.cap');
     });
 
@@ -268,12 +278,12 @@ describe('the policy API', () => {
     it('lists no breakers before any opened, and answers 404 to reset an unknown one', async () => {
       expect(await api(base(), 'GET', '/api/v1/breakers')).toEqual({ status: 200, body: { breakers: [] } });
       expect(await api<ErrorBody>(base(), 'POST', '/api/v1/breakers/reset', { policy: 'apitest.nothing' })).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
-      expect(await api<ErrorBody>(base(), 'POST', '/api/v1/breakers/reset', {})).toMatchObject({ status: 400, body: { error: "body must have required property 'policy'" } });
+      expect(await api<ErrorBody>(base(), 'POST', '/api/v1/breakers/reset', {})).toMatchObject({ status: 400, body: { error: "/body/policy: must have required property 'policy'", code: 'INVALID_REQUEST' } });
     });
 
     it('sets, shows and lifts the emergency stop; a stop needs a reason', async () => {
-      expect(await api<ErrorBody>(base(), 'POST', '/api/v1/emergency-stop', {})).toMatchObject({ status: 400, body: { error: "body must have required property 'reason'" } });
-      const stopped = await api(base(), 'POST', '/api/v1/emergency-stop', { reason: 'incident INC-9', by: 'erin' });
+      expect(await api<ErrorBody>(base(), 'POST', '/api/v1/emergency-stop', {})).toMatchObject({ status: 400, body: { error: "/body/reason: must have required property 'reason'", code: 'INVALID_REQUEST' } });
+      const stopped = await api(as('erin'), 'POST', '/api/v1/emergency-stop', { reason: 'incident INC-9' });
       expect(stopped).toMatchObject({ status: 200, body: { active: true, reason: 'incident INC-9', changedBy: 'erin' } });
       expect((await api(base(), 'GET', '/api/v1/emergency-stop')).body).toMatchObject({ active: true });
       const waiting = await submit({ workflow: 'apitest.note', parameters: { message: 'during the stop' } });
@@ -282,7 +292,7 @@ describe('the policy API', () => {
       // A safety net is never overridden.
       const overridden = await api<StoredRequest>(base(), 'POST', `/api/v1/requests/${waiting.body.id}/override`, { reason: 'please' });
       expect(overridden.body.status).toBe('waiting');
-      const lifted = await api(base(), 'DELETE', '/api/v1/emergency-stop?by=erin&reason=over');
+      const lifted = await api(as('erin'), 'DELETE', '/api/v1/emergency-stop?reason=over');
       expect(lifted).toMatchObject({ status: 200, body: { active: false, reason: 'over', changedBy: 'erin' } });
       const run = await eventually(() => server.engine.get(waiting.body.id as ExecutionId).catch(() => undefined), (e) => e?.status === 'succeeded', 10_000);
       expect(run?.output).toBe('during the stop');
@@ -294,7 +304,7 @@ describe('the policy API', () => {
       const blind = await submit({ workflow: 'apitest.inspect', parameters: { host: 'edge-003.lhr' } });
       expect(blind.body.status).toBe('waiting');
       expect(blind.body.summary).toMatch(/^wait: api\.quiet_queue: site lhr: inconclusive: nothing was pushed for queue_depth of site lhr; a metric gate never admits without data$/);
-      const pushHigh = await fetch(`${base()}/api/v1/metrics/queue_depth`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ site: 'fra', value: 500 }) });
+      const pushHigh = await api(base(), 'POST', '/api/v1/metrics/queue_depth', { site: 'fra', value: 500 });
       expect(pushHigh.status).toBe(204);
       const request = await eventually(() => submit({ workflow: 'apitest.inspect', parameters: { host: 'edge-003.fra' } }), (r) => !r.body.summary.includes('inconclusive'), 5_000);
       expect(request.body).toMatchObject({ status: 'waiting', summary: 'wait: api.quiet_queue: site fra: queue_depth = 500, at or above the threshold 100; waiting for it to come down' });
@@ -307,11 +317,11 @@ describe('the policy API', () => {
     });
 
     it('refuses a pushed metric without a value or with a bad name (400)', async () => {
-      expect(await api<ErrorBody>(base(), 'POST', '/api/v1/metrics/queue_depth', { site: 'fra' })).toMatchObject({ status: 400, body: { error: "body must have required property 'value'" } });
-      expect(await api<ErrorBody>(base(), 'POST', '/api/v1/metrics/queue_depth', { site: 'fra', value: 'high' })).toMatchObject({ status: 400, body: { error: 'body/value must be number' } });
+      expect(await api<ErrorBody>(base(), 'POST', '/api/v1/metrics/queue_depth', { site: 'fra' })).toMatchObject({ status: 400, body: { error: "/body/value: must have required property 'value'", code: 'INVALID_REQUEST' } });
+      expect(await api<ErrorBody>(base(), 'POST', '/api/v1/metrics/queue_depth', { site: 'fra', value: 'high' })).toMatchObject({ status: 400, body: { error: '/body/value: must be number' } });
       const name = await api<ErrorBody>(base(), 'POST', '/api/v1/metrics/9lives', { site: 'fra', value: 1 });
       expect(name.status).toBe(400);
-      expect(name.body.error).toMatch(/^params\/name must match pattern/);
+      expect(name.body.error).toMatch(/^\/params\/name: must match pattern/);
     });
   });
 });

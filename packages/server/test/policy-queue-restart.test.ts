@@ -78,7 +78,10 @@ describe('a queued request across a restart of every Weir process (embedded, PGl
   });
 
   it('keeps a request waiting on capacity through the restart and runs it once the holder ends', async () => {
-    const base = () => server?.url ?? '';
+    // The first start created the admin and its key; the restarted process finds them in the store.
+    const adminKey = server?.bootstrapApiKey;
+    expect(adminKey).toBeDefined();
+    const base = () => ({ url: server?.url, token: adminKey });
 
     const holder = await api<StoredRequest>(base(), 'POST', '/api/v1/requests', { workflow: 'queued.hold', parameters: { host: 'edge-001.ams' } });
     expect(holder.body).toMatchObject({ status: 'admitted' });
@@ -106,7 +109,7 @@ describe('a queued request across a restart of every Weir process (embedded, PGl
     expect((await api<StoredRequest>(base(), 'GET', `/api/v1/requests/${id}`)).body.status).toBe('waiting');
 
     // The holder ends (its maintenance approved in the new process): the queued request runs.
-    const approved = await api(base(), 'POST', `/api/v1/executions/${holderId}/approvals/ask`, { user: 'alice', decision: 'approve' });
+    const approved = await api(base(), 'POST', `/api/v1/executions/${holderId}/approvals/ask`, { decision: 'approve' });
     expect(approved.status).toBe(200);
     const run = await eventually(() => server?.engine.get(id as ExecutionId).catch(() => undefined), (e) => e?.status === 'succeeded', 15_000);
     expect(run).toMatchObject({ status: 'succeeded', output: 'changed edge-002.ams' });

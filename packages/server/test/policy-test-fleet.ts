@@ -13,15 +13,38 @@ export async function importFleet(server: WeirServer, fleet: InventoryDocument):
   await server.fleet.import({ text: formatInventory(fleet, 'yaml'), format: 'yaml', actor: 'test', origin: 'test' });
 }
 
-/** JSON over HTTP against a server's API: the status and the parsed body. */
-export async function api<T = Record<string, unknown>>(base: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${base}${route}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+/**
+ * Who calls the API in a test: a base URL and the bearer token sent (none: an anonymous call).
+ * A `WeirServer` calls as its bootstrap admin (`server.bootstrapApiKey`).
+ */
+export type ApiCaller = { url: string | undefined; token?: string | undefined } | WeirServer;
+
+/** Calls `server` with another credential: a role-scoped key or session token, or none (`undefined`). */
+export function callerWith(server: WeirServer, token: string | undefined): ApiCaller {
+  return { url: server.url, token };
+}
+
+/**
+ * JSON over HTTP against a server's API, with `Authorization: Bearer <token>` when the caller has
+ * one: the status and the parsed body.
+ */
+export async function api<T = Record<string, unknown>>(caller: ApiCaller, method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const { url, token } = 'bootstrapApiKey' in caller ? { url: caller.url, token: caller.bootstrapApiKey } : caller;
+  if (!url) throw new Error('the server has no API listener');
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`${url}${route}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** A user with one role binding (optionally scoped) and an API key of its own: returns the key. */
+export async function userWithRole(server: WeirServer, name: string, binding: { role: string; packs?: string[]; sites?: string[] }): Promise<string> {
+  await server.accounts.users.create({ name, displayName: name });
+  await server.accounts.roles.bind({ role: binding.role, user: name, packs: binding.packs, sites: binding.sites, createdBy: 'test' });
+  const key = await server.accounts.keys.create({ user: name, name: `${name}-key`, createdBy: 'test' });
+  return key.key;
 }
 
 /**

@@ -116,7 +116,7 @@ settings:
     await server.bus.subscribe<{ executionId: string; reason: string; at: number }>('weir.event.execution.held', (m) => {
       held.push(m.data);
     });
-    const submitted = await api<StoredRequest>(server.url ?? '', 'POST', '/api/v1/requests', { workflow: 'rollout.reconfigure', parameters: { hosts: hosts.slice(0, 6) }, reason: 'new TLS settings' });
+    const submitted = await api<StoredRequest>(server, 'POST', '/api/v1/requests', { workflow: 'rollout.reconfigure', parameters: { hosts: hosts.slice(0, 6) }, reason: 'new TLS settings' });
     expect(submitted.status).toBe(202);
     const id = submitted.body.id as ExecutionId;
     expect(submitted.body.status).toBe('admitted');
@@ -136,7 +136,7 @@ settings:
 
     // The second batch's checkpoint holds the run, saying why with the number.
     const explanation = await eventually(
-      () => api<Explanation>(server.url ?? '', 'GET', `/api/v1/requests/${id}/explain`),
+      () => api<Explanation>(server, 'GET', `/api/v1/requests/${id}/explain`),
       (r) => r.body.checkpoints.some((c) => c.status === 'waiting') && r.body.holding.some((g) => g.gate === 'traffic'),
       8_000,
       100,
@@ -151,7 +151,7 @@ settings:
     // The held batch's checkpoint task says so in its log.
     const batch = held[0] ?? { executionId: 'none' };
     const logs = await eventually(
-      () => api<{ lines: Array<{ task: string; text: string }> }>(server.url ?? '', 'GET', `/api/v1/executions/${batch.executionId}/logs?task=checkpoint`),
+      () => api<{ lines: Array<{ task: string; text: string }> }>(server, 'GET', `/api/v1/executions/${batch.executionId}/logs?task=checkpoint`),
       (r) => (r.body.lines ?? []).length > 0,
       3_000,
     );
@@ -167,9 +167,9 @@ settings:
     expect(duringSurge).toEqual([]);
     expect(starts.filter((at) => at >= surge.until)).toHaveLength(4);
 
-    const request = await api<StoredRequest>(server.url ?? '', 'GET', `/api/v1/requests/${id}`);
+    const request = await api<StoredRequest>(server, 'GET', `/api/v1/requests/${id}`);
     expect(request.body).toMatchObject({ status: 'finished', outcome: 'succeeded' });
-    const final = await api<Explanation>(server.url ?? '', 'GET', `/api/v1/requests/${id}/explain`);
+    const final = await api<Explanation>(server, 'GET', `/api/v1/requests/${id}/explain`);
     expect(final.body.checkpoints.map((c) => c.status)).toEqual(['passed', 'passed', 'passed']);
     expect(final.body.reserved).toEqual([]);
   }, 50_000);

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../cli-context.js';
-import { apiUrl, callApi } from '../api-client.js';
+import { apiTarget, callApi } from '../api-client.js';
 import { attemptLine, executionLine, type ExecutionView } from '../execution-view.js';
 
 const OPERATIONS = ['cancel', 'pause', 'resume', 'rerun'] as const;
@@ -32,7 +32,7 @@ export const executions: Command = {
       allowPositionals: true,
     });
     const [verb, id] = positionals;
-    const base = apiUrl(values.url, context.env);
+    const base = apiTarget(values.url, context.env);
     const print = (value: unknown, text: () => string) => context.stdout.write(values.json ? `${JSON.stringify(value)}\n` : text());
     if (verb === 'list') {
       const query = new URLSearchParams();

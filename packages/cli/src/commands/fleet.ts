@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '@weir/core';
 import type { Command } from '../cli-context.js';
-import { apiUrl, callApi, callApiText } from '../api-client.js';
+import { apiTarget, callApi, callApiText } from '../api-client.js';
 
 const FORMATS = ['yaml', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
@@ -60,7 +60,7 @@ export const fleet: Command = {
   usage: [
     'weir fleet list [selector] [--json]',
     '       weir fleet show <host> [--json]',
-    '       weir fleet set-state <host> <state> --reason "…" [--force] [--as NAME]',
+    '       weir fleet set-state <host> <state> --reason "…" [--force]   (as the logged-in user; --force needs overrides:write)',
     '       weir fleet import <file> [--format yaml|json|csv]',
     '       weir fleet export [--format yaml|json|csv] [--selector S]',
     '  common: [--url URL]',
@@ -78,14 +78,13 @@ export const fleet: Command = {
         json: { type: 'boolean' },
         reason: { type: 'string' },
         force: { type: 'boolean' },
-        as: { type: 'string' },
         format: { type: 'string' },
         selector: { type: 'string' },
       },
       allowPositionals: true,
     });
     const [verb, first, second] = positionals;
-    const base = apiUrl(values.url, context.env);
+    const base = apiTarget(values.url, context.env);
     const print = (value: unknown, text: () => string) => context.stdout.write(values.json ? `${JSON.stringify(value)}\n` : text());
     const usage = () => {
       context.stderr.write(`usage: ${this.usage}\n`);
@@ -130,7 +129,7 @@ export const fleet: Command = {
         context.stderr.write(`weir: a reason is required to change the state of ${first} (e.g. --reason "swap PSU")\n`);
         return 2;
       }
-      const body = { state: second, reason: values.reason, ...(values.force ? { force: true } : {}), ...(values.as ? { actor: values.as } : {}) };
+      const body = { state: second, reason: values.reason, ...(values.force ? { force: true } : {}) };
       const result = await callApi<{ server: ServerView; change: StateChangeView | null }>(
         base,
         'POST',

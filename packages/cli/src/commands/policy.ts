@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../cli-context.js';
-import { apiUrl, callApi, parseAssignments } from '../api-client.js';
+import { apiTarget, callApi, parseAssignments } from '../api-client.js';
 import { explanationText, gateLine, requestLine, type ExplanationView, type GateVerdictView, type RequestView } from '../request-view.js';
 
 const print = (context: Parameters<Command['run']>[1], json: boolean | undefined, value: unknown, text: () => string): void => {
@@ -19,7 +19,7 @@ export const explain: Command = {
       context.stderr.write(`usage: ${this.usage}\n`);
       return 2;
     }
-    const explanation = await callApi<ExplanationView>(apiUrl(values.url, context.env), 'GET', `/api/v1/requests/${encodeURIComponent(id)}/explain`);
+    const explanation = await callApi<ExplanationView>(apiTarget(values.url, context.env), 'GET', `/api/v1/requests/${encodeURIComponent(id)}/explain`);
     print(context, values.json, explanation, () => explanationText(explanation));
     return 0;
   },
@@ -29,10 +29,10 @@ export const explain: Command = {
 export const queue: Command = {
   name: 'queue',
   summary: 'list waiting requests in admission order (priority, then age) with the reason each waits',
-  usage: 'weir queue [--json] [--url URL]',
+  usage: 'weir queue [--json] [--url URL]\n\nexamples:\n  weir queue\n  weir queue --json | jq -r \'.[] | .id + " " + .summary\'',
   async run(args, context) {
     const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, url: { type: 'string' } } });
-    const { waiting } = await callApi<{ waiting: RequestView[] }>(apiUrl(values.url, context.env), 'GET', '/api/v1/queue');
+    const { waiting } = await callApi<{ waiting: RequestView[] }>(apiTarget(values.url, context.env), 'GET', '/api/v1/queue');
     print(context, values.json, waiting, () => (waiting.length === 0 ? 'the queue is empty\n' : `${waiting.map((r) => requestLine(r)).join('\n')}\n`));
     return 0;
   },
@@ -49,14 +49,14 @@ export const requests: Command = {
       options: { status: { type: 'string' }, workflow: { type: 'string' }, limit: { type: 'string' }, reason: { type: 'string' }, json: { type: 'boolean' }, url: { type: 'string' } },
       allowPositionals: true,
     });
-    const base = apiUrl(values.url, context.env);
+    const base = apiTarget(values.url, context.env);
     if (positionals[0] === 'cancel') {
       const id = positionals[1];
       if (!id) {
         context.stderr.write(`usage: ${this.usage}\n`);
         return 2;
       }
-      const request = await callApi<RequestView>(base, 'POST', `/api/v1/requests/${encodeURIComponent(id)}/cancel`, { reason: values.reason ?? 'canceled from the CLI', by: `cli:${context.env.USER ?? 'unknown'}` });
+      const request = await callApi<RequestView>(base, 'POST', `/api/v1/requests/${encodeURIComponent(id)}/cancel`, { reason: values.reason ?? 'canceled from the CLI' });
       print(context, values.json, request, () => `${requestLine(request)}\n`);
       return 0;
     }
@@ -86,9 +86,8 @@ export const override: Command = {
       context.stderr.write(`usage: ${this.usage}\n`);
       return 2;
     }
-    const request = await callApi<RequestView>(apiUrl(values.url, context.env), 'POST', `/api/v1/requests/${encodeURIComponent(id)}/override`, {
+    const request = await callApi<RequestView>(apiTarget(values.url, context.env), 'POST', `/api/v1/requests/${encodeURIComponent(id)}/override`, {
       reason: values.reason,
-      by: `cli:${context.env.USER ?? 'unknown'}`,
       ...(values.policy ? { policies: values.policy } : {}),
     });
     print(context, values.json, request, () => `${requestLine(request)}\n`);
@@ -103,12 +102,11 @@ export const stop: Command = {
   usage: 'weir stop --reason TEXT | --lift [--reason TEXT] | --status [--json] [--url URL]\n\nexamples:\n  weir stop --reason "major incident: freeze all automation"\n  weir stop --lift --reason "incident closed"',
   async run(args, context) {
     const { values } = parseArgs({ args, options: { reason: { type: 'string' }, lift: { type: 'boolean' }, status: { type: 'boolean' }, json: { type: 'boolean' }, url: { type: 'string' } } });
-    const base = apiUrl(values.url, context.env);
-    const by = `cli:${context.env.USER ?? 'unknown'}`;
+    const base = apiTarget(values.url, context.env);
     let state: { active: boolean; reason: string; changedBy: string; changedAt: number };
     if (values.status) state = await callApi(base, 'GET', '/api/v1/emergency-stop');
-    else if (values.lift) state = await callApi(base, 'DELETE', `/api/v1/emergency-stop?${new URLSearchParams({ by, reason: values.reason ?? 'lifted' })}`);
-    else if (values.reason) state = await callApi(base, 'POST', '/api/v1/emergency-stop', { reason: values.reason, by });
+    else if (values.lift) state = await callApi(base, 'DELETE', `/api/v1/emergency-stop?${new URLSearchParams({ reason: values.reason ?? 'lifted' })}`);
+    else if (values.reason) state = await callApi(base, 'POST', '/api/v1/emergency-stop', { reason: values.reason });
     else {
       context.stderr.write(`usage: ${this.usage}\n`);
       return 2;
@@ -152,8 +150,7 @@ export const policy: Command = {
       options: { json: { type: 'boolean' }, url: { type: 'string' }, key: { type: 'string' }, gate: { type: 'string' }, settings: { type: 'string' }, scope: { type: 'string' }, disabled: { type: 'boolean' }, description: { type: 'string' } },
       allowPositionals: true,
     });
-    const base = apiUrl(values.url, context.env);
-    const by = `cli:${context.env.USER ?? 'unknown'}`;
+    const base = apiTarget(values.url, context.env);
     const [verb, name, ...rest] = positionals;
     switch (verb) {
       case 'list': {
@@ -178,7 +175,7 @@ export const policy: Command = {
       }
       case 'reset-breaker': {
         if (!name) break;
-        const result = await callApi<unknown>(base, 'POST', '/api/v1/breakers/reset', { policy: name, key: values.key ?? '*', by });
+        const result = await callApi<unknown>(base, 'POST', '/api/v1/breakers/reset', { policy: name, key: values.key ?? '*' });
         print(context, values.json, result, () => `breaker ${name} [${values.key ?? '*'}] closed\n`);
         return 0;
       }
@@ -190,7 +187,6 @@ export const policy: Command = {
           ...(values.scope ? { scope: JSON.parse(values.scope) as unknown } : {}),
           enabled: !values.disabled,
           ...(values.description ? { description: values.description } : {}),
-          by,
         };
         const saved = await callApi<PolicyView>(base, 'PUT', `/api/v1/policies/${encodeURIComponent(name)}`, body);
         print(context, values.json, saved, () => `policy ${saved.name} saved\n`);
@@ -198,7 +194,7 @@ export const policy: Command = {
       }
       case 'delete': {
         if (!name) break;
-        await callApi<unknown>(base, 'DELETE', `/api/v1/policies/${encodeURIComponent(name)}?${new URLSearchParams({ by })}`);
+        await callApi<unknown>(base, 'DELETE', `/api/v1/policies/${encodeURIComponent(name)}`);
         print(context, values.json, { deleted: name }, () => `policy ${name} deleted\n`);
         return 0;
       }

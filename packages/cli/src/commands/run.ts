@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Command, CliContext } from '../cli-context.js';
-import { ApiError, apiUrl, callApi, parseAssignments } from '../api-client.js';
+import { ApiError, apiTarget, callApi, parseAssignments, type ApiTarget } from '../api-client.js';
 import type { RequestView } from '../request-view.js';
 import { FINISHED, attemptLine, type ExecutionView } from '../execution-view.js';
 
@@ -8,7 +8,7 @@ import { FINISHED, attemptLine, type ExecutionView } from '../execution-view.js'
  * Follows an execution until it finishes, printing each task attempt as it starts and ends and
  * a progress line; returns the finished execution. Polls: the stream API comes with the API issue.
  */
-export async function followExecution(base: string, id: string, context: CliContext, intervalMs = 250): Promise<ExecutionView> {
+export async function followExecution(base: ApiTarget, id: string, context: CliContext, intervalMs = 250): Promise<ExecutionView> {
   const printed = new Map<string, string>();
   for (;;) {
     const execution = await callApi<ExecutionView>(base, 'GET', `/api/v1/executions/${id}`);
@@ -41,7 +41,7 @@ export async function followExecution(base: string, id: string, context: CliCont
  * Waits while the policy engine holds a request, printing each new reason; returns the request once
  * it is admitted or will never run (denied, expired, canceled).
  */
-async function awaitAdmission(base: string, request: RequestView, context: CliContext, intervalMs = 500): Promise<RequestView> {
+async function awaitAdmission(base: ApiTarget, request: RequestView, context: CliContext, intervalMs = 500): Promise<RequestView> {
   let current = request;
   let said = '';
   for (;;) {
@@ -56,7 +56,7 @@ async function awaitAdmission(base: string, request: RequestView, context: CliCo
 }
 
 /** The execution of an admitted request appears as soon as the engine takes the hand-over. */
-async function executionOf(base: string, id: string): Promise<void> {
+async function executionOf(base: ApiTarget, id: string): Promise<void> {
   for (let i = 0; ; i++) {
     try {
       await callApi<ExecutionView>(base, 'GET', `/api/v1/executions/${id}`);
@@ -85,11 +85,10 @@ export const run: Command = {
       context.stderr.write(`usage: ${this.usage}\n`);
       return 2;
     }
-    const base = apiUrl(values.url, context.env);
+    const base = apiTarget(values.url, context.env);
     const submitted = await callApi<RequestView>(base, 'POST', '/api/v1/requests', {
       workflow,
       parameters: parseAssignments(assignments),
-      requested_by: `cli:${context.env.USER ?? 'unknown'}`,
       reason: values.reason ?? 'weir run',
       ...(values.priority ? { priority: Number(values.priority) } : {}),
       ...(values.ttl ? { ttl_seconds: Number(values.ttl) } : {}),

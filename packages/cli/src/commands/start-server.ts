@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, parseDuration, type WeirConfig } from '@weir/core';
 import { WeirServer, createPinoLogger, type Role, type WeirServerOptions } from '@weir/server';
 import type { CliContext } from '../cli-context.js';
+import { storeCredential } from '../credential-store.js';
 
 /** Reads the configuration (`--config` file or WEIR_CONFIG, plus WEIR_* env), schema-checked. */
 export async function readConfig(file: string | undefined, context: CliContext): Promise<WeirConfig> {
@@ -15,6 +16,11 @@ export interface ServerProcessOptions {
   worker?: WeirServerOptions['worker'];
   /** The embedded fleet simulator's settings (`weir up --simulator-port`). */
   simulator?: WeirServerOptions['simulator'];
+  /**
+   * Store the first admin's API key (when this start creates it) as the CLI's credential for this
+   * server's URL, so `weir …` works at once on this machine (`weir up`). @default false
+   */
+  storeBootstrapKey?: boolean;
 }
 
 /**
@@ -44,15 +50,38 @@ export async function runServerProcess(options: ServerProcessOptions): Promise<n
     worker: { ...options.worker, ackTimeoutMs: knobs.workerAckTimeoutMs },
     ...(options.simulator === undefined ? {} : { simulator: options.simulator }),
     engine: { leaseMs: knobs.engineLeaseMs, recoverEveryMs: knobs.engineRecoverEveryMs },
+    ...(knobs.adminPassword === undefined ? {} : { adminPassword: knobs.adminPassword }),
     log,
   });
   if (server.url) context.stdout.write(`weir listening on ${server.url} (healthz: ${server.url}/healthz)\n`);
+  if (server.bootstrapApiKey) announceBootstrapKey(server.bootstrapApiKey, server.url, options.storeBootstrapKey === true, context);
   if (server.simulatorUrl) context.stdout.write(`fleet simulator on ${server.simulatorUrl} (${server.simulator.hosts().length} servers)\n`);
   for (const error of server.packs.errors) context.stderr.write(`pack error: ${error}\n`);
   const signal = await context.stopSignal;
   log.info({ signal }, 'shutdown requested');
   await server.stop();
   return 0;
+}
+
+/**
+ * The first admin's key is shown once (it is stored only as a hash). `weir up` also keeps it as
+ * the CLI's credential for the loopback URL, in a file only its owner can read.
+ */
+function announceBootstrapKey(key: string, url: string | undefined, store: boolean, context: CliContext): void {
+  const lines = ['', 'first start: created the admin user "admin" and its API key (shown only now, keep it safe):', `  ${key}`];
+  if (store && url) {
+    const file = storeCredential(context.env, loopbackUrl(url), { token: key, kind: 'api_key', user: 'admin' });
+    lines.push(`stored for the weir CLI in ${file} (mode 0600): 'weir whoami' works on this machine now`);
+  } else {
+    lines.push("use it with: export WEIR_API_KEY=<the key>, or 'weir login --api-key-stdin'");
+  }
+  lines.push("create users and scoped keys with 'weir users' and 'weir keys'; WEIR_ADMIN_PASSWORD at the first start sets the admin's password", '');
+  context.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The URL the CLI uses for a server listening on every interface is its loopback one. */
+function loopbackUrl(url: string): string {
+  return url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://127.0.0.1:').replace('://:::', '://127.0.0.1:');
 }
 
 /**
@@ -65,6 +94,7 @@ function readProcessKnobs(env: CliContext['env']): {
   engineLeaseMs: number | undefined;
   engineRecoverEveryMs: number | undefined;
   workerAckTimeoutMs: number | undefined;
+  adminPassword: string | undefined;
 } {
   const text = (name: string) => {
     const value = env[name]?.trim();
@@ -87,5 +117,7 @@ function readProcessKnobs(env: CliContext['env']): {
     engineLeaseMs: duration('WEIR_ENGINE_LEASE'),
     engineRecoverEveryMs: duration('WEIR_ENGINE_RECOVER_EVERY'),
     workerAckTimeoutMs: duration('WEIR_WORKER_ACK_TIMEOUT'),
+    // Only read when the store has no user yet: the first admin's password.
+    adminPassword: env.WEIR_ADMIN_PASSWORD === undefined || env.WEIR_ADMIN_PASSWORD === '' ? undefined : env.WEIR_ADMIN_PASSWORD,
   };
 }
