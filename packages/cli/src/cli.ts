@@ -13,6 +13,7 @@ import { login, logout, whoami } from './commands/login.js';
 import { audit, keys, users } from './commands/accounts.js';
 import { ApiError } from './api-client.js';
 import { worker } from './commands/worker.js';
+import { chat } from './commands/chat.js';
 import { explain, override, policy, queue, requests, stop } from './commands/policy.js';
 
 /** Every subcommand; multi-word names (`pack lint`) match the leading arguments. */
@@ -40,6 +41,7 @@ export const COMMANDS: Command[] = [
   migrate,
   packLint,
   ruleTest,
+  chat,
 ];
 
 /** Exit codes, as `weir --help` documents them. */

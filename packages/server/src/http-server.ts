@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Clock, Logger } from '@weir/core';
-import { accountsApi, authPlugin, type Accounts } from '@weir/api';
+import { accountsApi, authPlugin, openApiPlugin, type Accounts } from '@weir/api';
 import type { SqlStore } from '@weir/store';
 import { httpAnswerFor } from './http-errors.js';
 import type { WeirMetrics } from './metrics.js';
@@ -72,8 +72,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
 
   const { accounts, store, openPaths, clock } = options.auth;
   await app.register(authPlugin({ accounts, audit: store.audit, openPaths, clock, log: options.log }));
-  // OPENAPI: the coordinator registers `openApiPlugin()` from @weir/api here, after the auth
-  // plugin and before any route, so that every route below (and the caller's) is described.
+  // Before any route, so that every route below (and the caller's) is described in /openapi.json.
+  await app.register(openApiPlugin({ openPaths }));
   await app.register(accountsApi({ accounts, store, log: options.log }));
 
   app.get('/healthz', async (_request, reply) => {

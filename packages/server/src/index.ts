@@ -2,7 +2,7 @@ export { WeirServer } from './weir-server.js';
 export type { PackLoadSummary } from './weir-server.js';
 export { compileWeirServerOptions, DEFAULT_SIMULATOR_PORT, DEFAULT_OPEN_PATHS } from './weir-server-options.js';
 export type { WeirServerOptions, CompiledWeirServerOptions, SimulatorSettings } from './weir-server-options.js';
-export { ALL_ROLES, parseRoles } from './roles.js';
+export { ALL_ROLES, OPTIONAL_ROLES, parseRoles } from './roles.js';
 export type { Role } from './roles.js';
 export { WeirMetrics } from './metrics.js';
 export { createHttpServer } from './http-server.js';

@@ -1,5 +1,7 @@
 import type { Clock, Logger, PackConfigValues } from '@weir/core';
 import type { AccountsOptions } from '@weir/api';
+import type { SlackSettings } from '@weir/chatops';
+import { parseDatastoreKey } from '@weir/store';
 import { ConfigError, systemClock } from '@weir/core';
 import type { FleetSimulatorOptions, GenerateFleetOptions } from '@weir/fleet';
 import { BUILTIN_RUNNER_KINDS, type BuiltinRunnerKind } from '@weir/worker';
@@ -85,6 +87,15 @@ export interface WeirServerOptions {
    * @default false
    */
   protectMetrics?: boolean;
+  /**
+   * Key sealing the datastore's secret values (AES-256-GCM): 32 bytes, base64; the CLI reads it
+   * from `WEIR_DATASTORE_KEY`. Unset: secrets cannot be written (non-secret keys still work).
+   */
+  datastoreKey?: string;
+  /** How long events are kept for the stream's `Last-Event-ID` resumption. @default 7 days */
+  eventRetentionMs?: number;
+  /** The Slack app of the `chatops` role (bot token, signing secret, app token, Socket Mode). */
+  slack?: SlackSettings;
   log: Logger;
   /** @default systemClock */
   clock?: Clock;
@@ -129,6 +140,9 @@ export interface CompiledWeirServerOptions {
   adminPassword: string | undefined;
   /** Every path answered without credentials, defaults included. */
   openPaths: string[];
+  datastoreKey: Buffer | undefined;
+  eventRetentionMs: number | undefined;
+  slack: SlackSettings | undefined;
   log: Logger;
   clock: Clock;
 }
@@ -164,9 +178,24 @@ export function compileWeirServerOptions(options: WeirServerOptions): CompiledWe
     accounts: { ...options.accounts },
     adminPassword: options.adminPassword,
     openPaths: compileOpenPaths(options),
+    datastoreKey: options.datastoreKey === undefined ? undefined : parseDatastoreKey(options.datastoreKey),
+    eventRetentionMs: options.eventRetentionMs,
+    slack: compileSlack(options),
     log: options.log,
     clock: options.clock ?? systemClock,
   };
+}
+
+/** The chatops role needs a Slack app; the other roles ignore the settings. */
+function compileSlack(options: WeirServerOptions): SlackSettings | undefined {
+  if (options.roles?.includes('chatops') && !options.slack?.botToken) {
+    throw new ConfigError('slack.botToken', 'is required for the chatops role (WEIR_SLACK_BOT_TOKEN)');
+  }
+  if (options.roles?.includes('chatops') && !(options.roles.includes('engine') && options.roles.includes('policy'))) {
+    // Approvals are answered through the workflow engine, requests explained by the policy engine, in-process.
+    throw new ConfigError('roles', 'chatops runs in a process that also plays engine and policy (e.g. --roles engine,policy,chatops)');
+  }
+  return options.slack ? { ...options.slack } : undefined;
 }
 
 /** On when asked for, or by default along with the seeded fleet; the port checked. */

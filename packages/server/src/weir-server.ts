@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { ALL_ROLES, type Role } from './roles.js';
-import { UserError, loadPacks, type Bus, type Consumer, type LoadedPack, type Logger } from '@weir/core';
-import { PackRegistry, TaskLogRecorder, WorkflowEngine } from '@weir/workflow';
+import { UserError, loadPacks, systemClock, type Bus, type ExecutionId, type Consumer, type LoadedPack, type Logger } from '@weir/core';
+import { ExecutionRepository, PackRegistry, TaskLogRecorder, WorkflowEngine } from '@weir/workflow';
 import { startRequestRunner } from './request-runner.js';
 import { policyApi } from './policy-api.js';
 import { PolicyControls, PolicyEngine } from '@weir/policy';
@@ -15,8 +15,12 @@ import { RulesEngine } from '@weir/rules';
 import { SensorsService, type SensorsConfig } from '@weir/sensors';
 import { Worker, builtinRunners, staticPackResolver } from '@weir/worker';
 import { InProcessBus, NatsBus } from '@weir/bus';
-import { appliedMigrations, openStore, readMigrations, type SqlStore } from '@weir/store';
-import { Accounts, ensureBootstrapAdmin } from '@weir/api';
+import { Datastore, appliedMigrations, openStore, readMigrations, type SqlStore } from '@weir/store';
+import { Accounts, ensureBootstrapAdmin, eventStreamPlugin } from '@weir/api';
+import { ChatOpsService } from '@weir/chatops';
+import { packsApi } from './packs-api.js';
+import { triggersApi } from './triggers-api.js';
+import { datastoreApi } from './datastore-api.js';
 import { createHttpServer, type RegisteredRoute } from './http-server.js';
 import { WeirMetrics } from './metrics.js';
 import { compileWeirServerOptions, type CompiledWeirServerOptions, type WeirServerOptions } from './weir-server-options.js';
@@ -56,6 +60,7 @@ export class WeirServer {
   private inventory: SqlInventory | undefined;
   private fleetService: FleetService | undefined;
   private fleetRunner: FleetTaskRunner | undefined;
+  private chatops: ChatOpsService | undefined;
   private embeddedSimulator: EmbeddedSimulator | undefined;
   /** Bearer token of the simulator's webhook when the API is not on loopback. */
   private simulatorToken: string | undefined;
@@ -154,7 +159,7 @@ export class WeirServer {
   private async boot(): Promise<void> {
     const { options, log } = this;
     const embedded = options.databaseUrl === undefined && options.natsUrl === undefined;
-    if (!options.natsUrl && options.roles.length < ALL_ROLES.length) {
+    if (!options.natsUrl && !ALL_ROLES.every((role) => options.roles.includes(role))) {
       throw new UserError(
         'NATS_REQUIRED',
         `roles ${options.roles.join(',')} run apart from the others and need a shared bus: set WEIR_NATS_URL (the in-process bus only serves a process with every role)`,
@@ -209,7 +214,23 @@ export class WeirServer {
       if (this.engineInstance && this.taskLogs) await http.register(executionsApi({ engine: this.engineInstance, taskLogs: this.taskLogs, scopes }));
       if (this.policyControls) await http.register(policyApi({ controls: this.policyControls, bus: this.bus, clock: options.clock, scopes }));
       await http.register(fleetApi({ inventory: this.inventory, fleet: this.fleetService }));
-      // OTHER ROUTES: the coordinator registers the packs, triggers, datastore and stream plugins here.
+      const lastLoad = () => this.packs;
+      const apiLog = options.log.child({ component: 'http' });
+      await http.register(packsApi({ packs: this.store.packs, lastLoad, reload: () => this.loadPacks(), log: apiLog }));
+      await http.register(triggersApi({ packs: this.store.packs, lastLoad, triggers: this.store.triggers, db: this.store.db, log: apiLog }));
+      await http.register(datastoreApi({ datastore: new Datastore({ db: this.store.db, encryptionKey: options.datastoreKey, clock: options.clock }), log: apiLog }));
+      const executions = new ExecutionRepository(this.store);
+      await http.register(
+        eventStreamPlugin({
+          store: this.store,
+          bus: this.bus,
+          log: apiLog,
+          // Batch flushes, polls and heartbeats pace I/O: a simulated clock would stall them.
+          clock: systemClock,
+          retentionMs: options.eventRetentionMs,
+          workflowOf: async (id) => (await executions.get(id as ExecutionId))?.workflow,
+        }),
+      );
       this.http = http;
       await http.listen({ host: options.http.host, port: options.http.port });
       // The simulator's disk failures come back through the webhook the sensors serve here.
@@ -313,6 +334,23 @@ export class WeirServer {
       });
       await this.rules.start();
     }
+    if (options.roles.includes('chatops') && options.slack) {
+      // Needs the engine (approvals) and the policy controls (requests, explain, the stop) in this process.
+      this.chatops = new ChatOpsService({
+        bus: this.bus,
+        store: this.store,
+        accounts: this.accounts,
+        policy: this.policy,
+        approvals: this.engine,
+        fleet: this.fleet,
+        inventory: this.inventory as SqlInventory,
+        packs: this.loadedPacks,
+        slack: options.slack,
+        clock: options.clock,
+        log: options.log,
+      });
+      await this.chatops.start();
+    }
   }
 
   /**
@@ -385,6 +423,8 @@ export class WeirServer {
     // Every version stays resolvable: running executions keep the definition they pinned.
     for (const pack of result.packs) this.packRegistry.add(pack);
     this.rules?.reload(result.packs);
+    // Aliases and notification routes the chat app could not take are pack errors like any other.
+    for (const error of (await this.chatops?.reloadPacks(result.packs)) ?? []) errors.push(error.toString());
     for (const line of this.policyEngine?.setPacks(result.packs) ?? []) errors.push(line);
     await this.sensors?.reloadPacks(result.packs);
     this.metrics.packsLoaded.set(loaded.length);
@@ -404,6 +444,7 @@ export class WeirServer {
     this.log.info({}, 'weir stopping');
     // Producers first, then consumers: each finishes what it holds before the bus closes.
     await this.http?.close();
+    await this.chatops?.stop();
     await this.sensors?.stop();
     await this.rules?.stop();
     await this.policyEngine?.stop();

@@ -96,7 +96,8 @@ describe('authentication, RBAC and audit on the real API routes', () => {
       const undeclared = server.routes
         .filter((route) => route.method !== 'HEAD' && !route.public && !isOpen(route.url) && route.permission === undefined)
         .map((route) => `${route.method} ${route.url}`);
-      // Each checks self-or-permission itself (own user, own keys), or needs only a caller.
+      // Each checks self-or-permission itself (own user, own keys), or needs only a caller; the
+      // stream checks every event against the permission its kind needs, in the event's scope.
       expect(undeclared.sort()).toEqual(
         [
           'DELETE /api/v1/api-keys/:id',
@@ -107,6 +108,7 @@ describe('authentication, RBAC and audit on the real API routes', () => {
           'GET /api/v1/users/:name',
           'POST /api/v1/logout',
           'POST /api/v1/users/:name/password',
+          'GET /stream',
         ].sort(),
       );
     });
@@ -137,6 +139,8 @@ describe('authentication, RBAC and audit on the real API routes', () => {
         allowed: ['operator', 'author', 'admin'],
       },
       { name: 'save a policy', call: (who) => api(who, 'PUT', '/api/v1/policies/matrix', { gate: 'rate', settings: { max: 1000, interval: '1m' }, scope: { workflows: ['authz.nothing'] } }), allowed: ['author', 'admin'] },
+      { name: 'reload the packs', call: (who) => api(who, 'POST', '/api/v1/packs/reload'), allowed: ['author', 'admin'] },
+      { name: 'list the packs', call: (who) => api(who, 'GET', '/api/v1/packs'), allowed: ['viewer', 'amsViewer', 'operator', 'amsOperator', 'author', 'admin'] },
       { name: 'create a user', call: (who) => api(who, 'POST', '/api/v1/users', { name: `u${Math.random().toString(36).slice(2, 8)}` }), allowed: ['admin'] },
       { name: 'read the audit log', call: (who) => api(who, 'GET', '/api/v1/audit?limit=1'), allowed: ['admin'] },
     ];

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, parseDuration, type WeirConfig } from '@weir/core';
-import { WeirServer, createPinoLogger, type Role, type WeirServerOptions } from '@weir/server';
+import { ALL_ROLES, WeirServer, createPinoLogger, type Role, type WeirServerOptions } from '@weir/server';
 import type { CliContext } from '../cli-context.js';
 import { storeCredential } from '../credential-store.js';
 
@@ -36,8 +36,10 @@ export async function runServerProcess(options: ServerProcessOptions): Promise<n
   const { roles, config, context } = options;
   const knobs = readProcessKnobs(context.env);
   const log = createPinoLogger({ level: config.logLevel, pretty: Boolean(context.stdout.isTTY) });
+  // With a Slack app configured, the one-process form plays chatops too.
+  const chosenRoles = roles ?? (knobs.slack ? [...ALL_ROLES, 'chatops' as const] : undefined);
   const server = await WeirServer.start({
-    ...(roles ? { roles } : {}),
+    ...(chosenRoles ? { roles: chosenRoles } : {}),
     http: config.http,
     databaseUrl: config.databaseUrl,
     natsUrl: config.natsUrl,
@@ -51,6 +53,8 @@ export async function runServerProcess(options: ServerProcessOptions): Promise<n
     ...(options.simulator === undefined ? {} : { simulator: options.simulator }),
     engine: { leaseMs: knobs.engineLeaseMs, recoverEveryMs: knobs.engineRecoverEveryMs },
     ...(knobs.adminPassword === undefined ? {} : { adminPassword: knobs.adminPassword }),
+    ...(knobs.datastoreKey === undefined ? {} : { datastoreKey: knobs.datastoreKey }),
+    ...(knobs.slack === undefined ? {} : { slack: knobs.slack }),
     log,
   });
   if (server.url) context.stdout.write(`weir listening on ${server.url} (healthz: ${server.url}/healthz)\n`);
@@ -95,6 +99,8 @@ function readProcessKnobs(env: CliContext['env']): {
   engineRecoverEveryMs: number | undefined;
   workerAckTimeoutMs: number | undefined;
   adminPassword: string | undefined;
+  datastoreKey: string | undefined;
+  slack: WeirServerOptions['slack'];
 } {
   const text = (name: string) => {
     const value = env[name]?.trim();
@@ -119,5 +125,29 @@ function readProcessKnobs(env: CliContext['env']): {
     workerAckTimeoutMs: duration('WEIR_WORKER_ACK_TIMEOUT'),
     // Only read when the store has no user yet: the first admin's password.
     adminPassword: env.WEIR_ADMIN_PASSWORD === undefined || env.WEIR_ADMIN_PASSWORD === '' ? undefined : env.WEIR_ADMIN_PASSWORD,
+    // Secrets: read as given, never trimmed or logged.
+    datastoreKey: env.WEIR_DATASTORE_KEY === undefined || env.WEIR_DATASTORE_KEY === '' ? undefined : env.WEIR_DATASTORE_KEY,
+    slack: readSlack(env, text),
+  };
+}
+
+/** The Slack app of the chatops role, from WEIR_SLACK_*; none without a bot token. */
+function readSlack(env: CliContext['env'], text: (name: string) => string | undefined): WeirServerOptions['slack'] {
+  const botToken = text('WEIR_SLACK_BOT_TOKEN');
+  if (botToken === undefined) return undefined;
+  const port = text('WEIR_SLACK_PORT');
+  if (port !== undefined && !/^\d+$/.test(port)) throw new ConfigError('WEIR_SLACK_PORT', `must be a port number, got ${JSON.stringify(port)}`);
+  const socketMode = text('WEIR_SLACK_SOCKET_MODE');
+  if (socketMode !== undefined && !['true', 'false'].includes(socketMode)) {
+    throw new ConfigError('WEIR_SLACK_SOCKET_MODE', `must be true or false, got ${JSON.stringify(socketMode)}`);
+  }
+  return {
+    botToken,
+    signingSecret: text('WEIR_SLACK_SIGNING_SECRET'),
+    appToken: text('WEIR_SLACK_APP_TOKEN'),
+    socketMode: socketMode === 'true',
+    port: port === undefined ? undefined : Number(port),
+    apiUrl: text('WEIR_SLACK_API_URL'),
+    defaultChannel: text('WEIR_SLACK_CHANNEL'),
   };
 }
