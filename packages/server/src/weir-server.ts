@@ -28,6 +28,9 @@ import { compileWeirServerOptions, type CompiledWeirServerOptions, type WeirServ
 /** The webhook the embedded simulator posts its disk failures to (`fleet.disk_failed` triggers). */
 const SIMULATOR_WEBHOOK = 'fleet-simulator';
 
+/** How often expired datastore keys are deleted. */
+const DATASTORE_SWEEP_MS = 60_000;
+
 /** What a started process reports about its packs. */
 export interface PackLoadSummary {
   loaded: string[];
@@ -61,6 +64,7 @@ export class WeirServer {
   private fleetService: FleetService | undefined;
   private fleetRunner: FleetTaskRunner | undefined;
   private chatops: ChatOpsService | undefined;
+  private datastoreSweep: NodeJS.Timeout | undefined;
   private embeddedSimulator: EmbeddedSimulator | undefined;
   /** Bearer token of the simulator's webhook when the API is not on loopback. */
   private simulatorToken: string | undefined;
@@ -218,7 +222,13 @@ export class WeirServer {
       const apiLog = options.log.child({ component: 'http' });
       await http.register(packsApi({ packs: this.store.packs, lastLoad, reload: () => this.loadPacks(), log: apiLog }));
       await http.register(triggersApi({ packs: this.store.packs, lastLoad, triggers: this.store.triggers, db: this.store.db, log: apiLog }));
-      await http.register(datastoreApi({ datastore: new Datastore({ db: this.store.db, encryptionKey: options.datastoreKey, clock: options.clock }), log: apiLog }));
+      const datastore = new Datastore({ db: this.store.db, encryptionKey: options.datastoreKey, clock: options.clock });
+      await http.register(datastoreApi({ datastore, log: apiLog }));
+      // Reads already hide expired keys; this reclaims their rows (every api replica may; the delete is idempotent).
+      this.datastoreSweep = setInterval(() => {
+        datastore.sweepExpired().catch((error: unknown) => log.warn({ err: error }, 'datastore sweep failed'));
+      }, DATASTORE_SWEEP_MS);
+      this.datastoreSweep.unref();
       const executions = new ExecutionRepository(this.store);
       await http.register(
         eventStreamPlugin({
@@ -443,6 +453,7 @@ export class WeirServer {
   private async shutdown(): Promise<void> {
     this.log.info({}, 'weir stopping');
     // Producers first, then consumers: each finishes what it holds before the bus closes.
+    if (this.datastoreSweep) clearInterval(this.datastoreSweep);
     await this.http?.close();
     await this.chatops?.stop();
     await this.sensors?.stop();
