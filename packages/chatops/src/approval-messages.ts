@@ -11,6 +11,9 @@ import type { ApprovalRequested } from './thread-reporter.js';
 /** Action ids of the approval buttons and the comment box. */
 export const APPROVAL_ACTIONS = { approve: 'weir_approval_approve', reject: 'weir_approval_reject', comment: 'weir_approval_comment' } as const;
 
+/** An approval of a run with no thread is sent by direct message to at most this many people. */
+const MAX_DIRECT_APPROVERS = 20;
+
 /** What a button carries: which approval it answers. */
 interface ButtonValue {
   e: string;
@@ -68,11 +71,12 @@ export class ApprovalMessages {
     const targets: Array<{ channel: string; threadTs?: string }> = [];
     if (thread) targets.push({ channel: thread.channel, threadTs: thread.threadTs });
     else {
-      for (const user of approval.users ?? []) for (const slackUser of await repository.slackUsersOf(user)) targets.push({ channel: slackUser });
+      // A direct message to each person who may answer (posting to a user id lands in their DM with the app).
+      for (const slackUser of await this.#approversInSlack(approval, record.pack.name)) targets.push({ channel: slackUser });
       if (this.options.defaultChannel) targets.push({ channel: this.options.defaultChannel });
     }
     if (targets.length === 0) {
-      this.options.log.warn({ execution_id: event.executionId, task: event.task }, 'approval has nowhere to go in Slack: no thread, no linked approver, no default channel');
+      this.options.log.warn({ execution_id: event.executionId, task: event.task }, 'approval has nowhere to go in Slack: no thread, no approver found in Slack, no default channel');
       return;
     }
     const value: ButtonValue = { e: event.executionId, t: event.task, a: event.attemptId };
@@ -161,6 +165,29 @@ export class ApprovalMessages {
     for (const message of await this.options.repository.approvals(attemptId)) {
       await this.options.slack.update({ channel: message.channel, ts: message.messageTs, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
     }
+  }
+
+  /**
+   * The Slack users of the people who may answer an approval of a run with no thread: the users it
+   * names and the holders of the roles it names, those RBAC lets answer (`approvals:run` on the
+   * pack), at most {@link MAX_DIRECT_APPROVERS}. None when it names nobody (anyone may answer:
+   * that is the default channel's job).
+   */
+  async #approversInSlack(approval: StoredApproval, pack: string): Promise<string[]> {
+    const { identity, log } = this.options;
+    const names = new Set([...(approval.users ?? []), ...(await identity.usersWithRoles(approval.roles ?? []))]);
+    const slackUsers = new Set<string>();
+    let approvers = 0;
+    for (const name of [...names].sort()) {
+      const principal = await identity.principalOf(name);
+      if (!principal || !authorize(principal, 'approvals:run', { pack }).allowed) continue;
+      if (++approvers > MAX_DIRECT_APPROVERS) {
+        log.warn({ approvers: names.size, limit: MAX_DIRECT_APPROVERS }, 'approval names more people than are sent direct messages');
+        break;
+      }
+      for (const slackUser of await identity.slackUsersOf(name)) slackUsers.add(slackUser);
+    }
+    return [...slackUsers];
   }
 
   #question(record: ExecutionRecord, task: string, approval: StoredApproval): string {

@@ -97,7 +97,7 @@ export class ChatCommands {
     if (alias.channels.length > 0 && ctx.via !== 'dm') {
       const name = await this.options.channelName(ctx.channel);
       const here = alias.channels.some((c) => c === ctx.channel || c.replace(/^#/, '') === name);
-      if (!here) return `${alias.ref} answers only in ${alias.channels.join(', ')}.`;
+      if (!here) return `${alias.ref} may be used only in ${alias.channels.join(', ')}, not in ${name ? `#${escapeMrkdwn(name)}` : 'this channel'}: ask there, or in a direct message to the app.`;
     }
     return undefined;
   }
@@ -156,7 +156,7 @@ export class ChatCommands {
     const who = principal ? `You are *${escapeMrkdwn(principal.name)}* in Weir (${principal.roles.join(', ') || 'no role'}).` : NOT_LINKED;
     const builtins = [
       `\`${this.options.command} server <host>\` · \`${this.options.command} server <host> <state> because <reason>\``,
-      `\`${this.options.command} stop because <reason>\` · \`${this.options.command} resume because <reason>\` (emergency stop)`,
+      `\`${this.options.command} stop because <reason>\` · \`${this.options.command} resume because <reason>\` (emergency stop, admins)`,
       `\`${this.options.command} link <api key>\` · \`${this.options.command} unlink\``,
     ];
     await ctx.whisper(`${who}\n*What you can run*\n${lines.join('\n') || '(no alias you may use)'}\n*Built in*\n${builtins.join('\n')}\nExample: \`@weir ${usable[0]?.formats[0]?.patterns?.[0]?.text ?? 'help'}\``);
@@ -180,17 +180,37 @@ export class ChatCommands {
   async #stop(ctx: ChatContext, principal: ChatPrincipal, rest: string): Promise<void> {
     const reason = /^because\s+(.+)$/is.exec(rest)?.[1]?.trim();
     if (!reason) return void (await ctx.whisper(`Say why: \`${this.options.command} stop because <reason>\`.`));
-    const decision = authorize(principal, 'emergency_stop:write');
-    if (!decision.allowed) return void (await ctx.say(`:no_entry: ${escapeMrkdwn(decision.reason)}.`));
+    const refusal = mayStop(principal);
+    if (refusal) return void (await ctx.say(`:no_entry: ${refusal}`));
     await this.options.policy.stop({ name: principal.name, origin: 'slack' }, reason);
     await ctx.say(`:octagonal_sign: Emergency stop engaged by ${escapeMrkdwn(principal.name)}: ${escapeMrkdwn(reason)}. Nothing new is admitted until \`${this.options.command} resume because …\`.`);
   }
 
   async #resume(ctx: ChatContext, principal: ChatPrincipal, rest: string): Promise<void> {
     const reason = /^because\s+(.+)$/is.exec(rest)?.[1]?.trim() ?? 'lifted from Slack';
-    const decision = authorize(principal, 'emergency_stop:write');
-    if (!decision.allowed) return void (await ctx.say(`:no_entry: ${escapeMrkdwn(decision.reason)}.`));
+    const refusal = mayStop(principal);
+    if (refusal) return void (await ctx.say(`:no_entry: ${refusal}`));
     await this.options.policy.lift({ name: principal.name, origin: 'slack' }, reason);
     await ctx.say(`:large_green_circle: Emergency stop lifted by ${escapeMrkdwn(principal.name)}: ${escapeMrkdwn(reason)}.`);
   }
+}
+
+/** The permissions the emergency stop needs in Slack, both unscoped: see {@link mayStop}. */
+const SLACK_STOP_PERMISSIONS = ['emergency_stop:write', 'overrides:write'] as const;
+
+/**
+ * Why `principal` may not engage or lift the emergency stop from Slack, or undefined. The API
+ * asks `emergency_stop:write`, which operators hold; in Slack, where one message halts every
+ * admission, the stop is for admins: it also needs `overrides:write`, the power to overrule the
+ * policy engine's gates, which only the admin role (or a custom role given it) holds. Both are
+ * checked unscoped: the stop is global.
+ */
+function mayStop(principal: ChatPrincipal): string | undefined {
+  for (const permission of SLACK_STOP_PERMISSIONS) {
+    const decision = authorize(principal, permission);
+    if (!decision.allowed) {
+      return `In Slack the emergency stop is for admins (it needs ${SLACK_STOP_PERMISSIONS.map((p) => `\`${p}\``).join(' and ')}): ${escapeMrkdwn(decision.reason)} (missing permission \`${permission}\`).`;
+    }
+  }
+  return undefined;
 }

@@ -50,6 +50,8 @@ export interface ChatOpsOptions {
   slack: SlackSettings;
   /** Delays of Slack API retries inside one call. @default 3 retries from 250 ms */
   slackRetry?: { retries: number; firstDelayMs: number } | undefined;
+  /** How often the queue is checked for requests waiting past a `queue.waiting` route's `after` (ms). @default 60000 */
+  queueCheckMs?: number | undefined;
   /** @default systemClock */
   clock?: Clock | undefined;
   /** @default silentLogger */
@@ -57,9 +59,10 @@ export interface ChatOpsOptions {
 }
 
 /** {@link ChatOpsOptions} with defaults filled and checked. */
-export interface CompiledChatOpsOptions extends Omit<ChatOpsOptions, 'slack' | 'clock' | 'log' | 'slackRetry'> {
+export interface CompiledChatOpsOptions extends Omit<ChatOpsOptions, 'slack' | 'clock' | 'log' | 'slackRetry' | 'queueCheckMs'> {
   slack: Required<Omit<SlackSettings, 'signingSecret' | 'appToken' | 'defaultChannel'>> & Pick<SlackSettings, 'signingSecret' | 'appToken' | 'defaultChannel'>;
   slackRetry: { retries: number; firstDelayMs: number };
+  queueCheckMs: number;
   clock: Clock;
   log: Logger;
 }
@@ -80,6 +83,8 @@ export function compileChatOpsOptions(options: ChatOpsOptions): CompiledChatOpsO
   let apiUrl = slack.apiUrl ?? 'https://slack.com/api/';
   if (!/^https?:\/\//.test(apiUrl)) throw new SlackConfigError('slack.apiUrl', `must be an http(s) URL, got ${JSON.stringify(apiUrl)}`);
   if (!apiUrl.endsWith('/')) apiUrl += '/';
+  const queueCheckMs = options.queueCheckMs ?? 60_000;
+  if (!Number.isFinite(queueCheckMs) || queueCheckMs < 10) throw new SlackConfigError('queueCheckMs', `must be a number of milliseconds of at least 10, got ${String(options.queueCheckMs)}`);
   return {
     ...options,
     slack: {
@@ -95,6 +100,7 @@ export function compileChatOpsOptions(options: ChatOpsOptions): CompiledChatOpsO
       command,
     },
     slackRetry: options.slackRetry ?? { retries: 3, firstDelayMs: 250 },
+    queueCheckMs,
     clock: options.clock ?? systemClock,
     log: options.log ?? silentLogger,
   };

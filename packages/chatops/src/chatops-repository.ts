@@ -32,7 +32,7 @@ export interface ApprovalMessage {
   expiresAt: number | null;
 }
 
-/** The chatops tables: links, handled Slack deliveries, run threads, approval messages, notices. */
+/** The chatops tables: links, handled Slack deliveries, run threads, approval messages, notices (and leases). */
 export class ChatOpsRepository {
   constructor(readonly db: Kysely<ChatOpsTables>) {}
 
@@ -162,6 +162,26 @@ export class ChatOpsRepository {
 
   async forgetNotice(key: string): Promise<void> {
     await this.db.deleteFrom('chatops_notices').where('key', '=', key).execute();
+  }
+
+  /**
+   * Takes the lease `key` (a row of `chatops_notices` under `lease:`) unless another holder's is
+   * younger than `ttlMs`; resolves with the token to release it with, or undefined while it is held.
+   * Two replicas never both get it: the insert is unique and the takeover of an expired lease is a
+   * conditional update.
+   */
+  async claimLease(key: string, now: number, ttlMs: number): Promise<number | undefined> {
+    const row = `lease:${key}`;
+    const inserted = await this.db.insertInto('chatops_notices').values({ key: row, sent_at: new Date(now) }).onConflict((oc) => oc.column('key').doNothing()).executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return now;
+    const taken = await this.db.updateTable('chatops_notices').set({ sent_at: new Date(now) }).where('key', '=', row).where('sent_at', '<', new Date(now - ttlMs)).executeTakeFirst();
+    return Number(taken.numUpdatedRows) > 0 ? now : undefined;
+  }
+
+  /** Gives a lease back; false when it was no longer ours (it expired and another holder took it). */
+  async releaseLease(key: string, token: number): Promise<boolean> {
+    const result = await this.db.deleteFrom('chatops_notices').where('key', '=', `lease:${key}`).where('sent_at', '=', new Date(token)).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 }
 

@@ -1,5 +1,5 @@
 import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
-import { WeirError, newId, type LoadedPack, type Logger } from '@weir/core';
+import { WeirError, newId, type LoadedPack, type Logger, type PackError } from '@weir/core';
 import { ExecutionRepository } from '@weir/workflow';
 import { AliasCatalog } from './alias-matcher.js';
 import { APPROVAL_ACTIONS, ApprovalMessages } from './approval-messages.js';
@@ -72,7 +72,7 @@ export class ChatOpsService {
       { bus, accounts, policy, identity, repository: this.repository, server, inventory, channelName: (c) => this.slack.channelName(c), command: slack.command, clock, log: this.#log },
       this.#catalog,
     );
-    this.#notifications = new NotificationRouter({ bus, repository: this.repository, slack: this.slack, policy, packs: this.options.packs, clock, log: this.#log });
+    this.#notifications = new NotificationRouter({ bus, repository: this.repository, slack: this.slack, policy, packs: this.options.packs, queueCheckMs: this.options.queueCheckMs, clock, log: this.#log });
     this.#listen();
   }
 
@@ -96,11 +96,23 @@ export class ChatOpsService {
     this.#approvals.stop();
   }
 
-  /** New packs: their aliases and notification routes take effect for the next message. */
-  reloadPacks(packs: readonly LoadedPack[]): void {
+  /**
+   * Notifications files of the loaded packs that were left out, each a located user error
+   * (`packs/fleet/notifications/noc.yaml:7:9 (routes[1].on): must be one of … [PACK_SCHEMA]`),
+   * also logged at error level with `file`, `line` and `path`. The other files' routes work.
+   */
+  get notificationErrors(): readonly PackError[] {
+    return this.#notifications.errors;
+  }
+
+  /**
+   * New packs: their aliases take effect for the next message, their notification routes once
+   * read. Resolves with the notifications files left out (see {@link notificationErrors}).
+   */
+  reloadPacks(packs: readonly LoadedPack[]): Promise<readonly PackError[]> {
     this.#catalog = new AliasCatalog(packs);
     this.#commands.catalog = this.#catalog;
-    this.#notifications.setPacks(packs);
+    return this.#notifications.setPacks(packs);
   }
 
   #listen(): void {

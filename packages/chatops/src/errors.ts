@@ -21,3 +21,14 @@ export class SlackApiError extends OperationalError {
     this.slackError = slackError;
   }
 }
+
+/** Another chatops replica is updating a run's thread (or took it over): the event is retried later. */
+export class ThreadBusyError extends OperationalError {
+  override name = 'ThreadBusyError';
+  readonly executionId: string;
+
+  constructor(executionId: string, why = 'another replica is updating its thread', options: WeirErrorOptions = {}) {
+    super('CHAT_THREAD_BUSY', `run ${executionId}: ${why}`, options);
+    this.executionId = executionId;
+  }
+}

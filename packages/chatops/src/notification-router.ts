@@ -1,37 +1,13 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parse } from 'yaml';
-import { subjectMatches, type Bus, type Clock, type Consumer, type LoadedPack, type Logger, type TimerHandle } from '@weir/core';
+import { formatDuration, subjectMatches, type Bus, type Clock, type Consumer, type LoadedPack, type Logger, type PackError, type TimerHandle } from '@weir/core';
 import { PolicyEvents, type PolicyControls } from '@weir/policy';
 import { EXECUTION_FINISHED_SUBJECT } from '@weir/workflow';
 import type { ChatOpsRepository } from './chatops-repository.js';
+import { readRoutes, type NotificationEvent, type NotificationRoute } from './notification-routes.js';
 import type { SlackApi } from './slack-api.js';
+import { escapeMrkdwn } from './slack-text.js';
 
-/** The events a pack can route to a channel. */
-export const NOTIFICATION_EVENTS = ['execution.failed', 'breaker.opened', 'emergency_stop', 'queue.waiting'] as const;
-export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
-
-/** One route of a pack's `notifications/*.yaml`. */
-export interface NotificationRoute {
-  /** `<pack>.<name>`. */
-  ref: string;
-  file: string;
-  channel: string;
-  on: NotificationEvent;
-  /** For execution.failed and queue.waiting: workflow patterns (`fleet.*`); all when empty. */
-  workflows: string[];
-  /** For queue.waiting: how long a request waits before it is announced (ms). */
-  afterMs: number;
-  /** `{field}` placeholders take the event's fields. */
-  text: string;
-}
-
-const DEFAULT_TEXT: Record<NotificationEvent, string> = {
-  'execution.failed': ':x: {workflow} failed (execution `{execution_id}`): {error}',
-  'breaker.opened': ':zap: Circuit breaker {policy} ({key}) opened: {reason}',
-  emergency_stop: ':octagonal_sign: Emergency stop {state} by {by}: {reason}',
-  'queue.waiting': ':hourglass: {workflow} for {requester} has waited {waited} (request `{request_id}`): {summary}',
-};
+/** The longest a field's value appears in a notice. */
+const MAX_FIELD = 500;
 
 /**
  * Routes events to channels as packs ask (`notifications/*.yaml`): a failed execution, a breaker
@@ -40,24 +16,57 @@ const DEFAULT_TEXT: Record<NotificationEvent, string> = {
  */
 export class NotificationRouter {
   #routes: NotificationRoute[] = [];
+  #errors: PackError[] = [];
   readonly #consumers: Consumer[] = [];
   #timer: TimerHandle | undefined;
   #loading: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly options: { bus: Bus; repository: ChatOpsRepository; slack: SlackApi; policy: PolicyControls; packs: readonly LoadedPack[]; clock: Clock; log: Logger },
+    private readonly options: {
+      bus: Bus;
+      repository: ChatOpsRepository;
+      slack: SlackApi;
+      policy: PolicyControls;
+      packs: readonly LoadedPack[];
+      /** How often the queue is checked for requests waiting past a route's `after`. */
+      queueCheckMs: number;
+      clock: Clock;
+      log: Logger;
+    },
   ) {
-    this.setPacks(options.packs);
+    void this.setPacks(options.packs);
   }
 
   get routes(): readonly NotificationRoute[] {
     return this.#routes;
   }
 
-  setPacks(packs: readonly LoadedPack[]): void {
-    this.#loading = readRoutes(packs, this.options.log).then((routes) => {
+  /** The notifications files left out, each a located error (`file:line:column (path): message`). */
+  get errors(): readonly PackError[] {
+    return this.#errors;
+  }
+
+  /**
+   * Reads the packs' routes; a file with errors is left out (each error logged with its file and
+   * line) and the others take effect. Resolves with those errors.
+   */
+  setPacks(packs: readonly LoadedPack[]): Promise<readonly PackError[]> {
+    const loading = readRoutes(packs).then(({ routes, errors }) => {
       this.#routes = routes;
+      this.#errors = errors;
+      for (const error of errors) {
+        const { file, line, column, path } = error.location ?? {};
+        this.options.log.error({ code: error.code, pack: error.pack, file, line, column, path, error: error.toString() }, 'notifications file invalid; its routes are left out');
+      }
+      return errors;
     });
+    this.#loading = loading.then(() => {});
+    return loading;
+  }
+
+  /** Settles once the routes of the last {@link setPacks} are in place. */
+  loaded(): Promise<void> {
+    return this.#loading;
   }
 
   async start(): Promise<void> {
@@ -103,7 +112,7 @@ export class NotificationRouter {
       for (const route of routes) {
         const waited = now - request.requestedAt;
         if (waited < route.afterMs || !workflowMatches(route, request.workflow)) continue;
-        const fields = { request_id: request.id, workflow: request.workflow, requester: request.requester, waited: `${Math.round(waited / 60_000)} min`, summary: request.summary };
+        const fields = { request_id: request.id, workflow: request.workflow, requester: request.requester, waited: formatDuration(Math.round(waited / 1000) * 1000), summary: request.summary.replace(/^(admit|wait|deny):\s*/, '') };
         if (await this.options.repository.firstNotice(`${route.ref}:queue:${request.id}`, now)) await this.#post(route, fields);
       }
     }
@@ -116,7 +125,7 @@ export class NotificationRouter {
         .finally(() => {
           if (this.#timer) this.#schedule();
         });
-    }, 60_000);
+    }, this.options.queueCheckMs);
   }
 
   async #send(on: NotificationEvent, key: string, workflow: string | undefined, fields: Record<string, string>): Promise<void> {
@@ -134,7 +143,11 @@ export class NotificationRouter {
   }
 
   async #post(route: NotificationRoute, fields: Record<string, string>): Promise<void> {
-    const text = route.text.replace(/\{([a-z_]+)\}/g, (whole, name: string) => fields[name] ?? whole);
+    // Values are escaped (a reason cannot turn into a mention) and cut short (an error stays one line's worth).
+    const text = route.text.replace(/\{([a-z_]+)\}/g, (whole, name: string) => {
+      const value = fields[name];
+      return value === undefined ? whole : escapeMrkdwn(value.length > MAX_FIELD ? `${value.slice(0, MAX_FIELD - 1)}…` : value);
+    });
     await this.options.slack.post({ channel: route.channel, text });
   }
 }
@@ -143,49 +156,3 @@ function workflowMatches(route: NotificationRoute, workflow: string): boolean {
   return route.workflows.length === 0 || route.workflows.some((p) => subjectMatches(p.replace(/\*$/, '>'), workflow) || p === workflow);
 }
 
-/**
- * Reads every pack's `notifications/*.yaml`: `{name, channel, routes: [{on, workflows?, after?, text?}]}`.
- * A file that does not fit is left out with a warning naming it and the field.
- */
-export async function readRoutes(packs: readonly LoadedPack[], log: Logger): Promise<NotificationRoute[]> {
-  const routes: NotificationRoute[] = [];
-  for (const pack of packs) {
-    const dir = join(pack.dir, 'notifications');
-    let files: string[];
-    try {
-      files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
-    } catch {
-      continue;
-    }
-    for (const file of files) {
-      const path = join(dir, file);
-      try {
-        routes.push(...parseRoutes(pack.name, path, parse(await readFile(path, 'utf8')) as unknown));
-      } catch (error) {
-        log.warn({ file: path, error: error instanceof Error ? error.message : String(error) }, 'notification routes left out');
-      }
-    }
-  }
-  return routes;
-}
-
-/** Checks one notifications file; throws naming the field at fault. */
-export function parseRoutes(pack: string, file: string, raw: unknown): NotificationRoute[] {
-  const doc = raw as { name?: unknown; channel?: unknown; routes?: unknown };
-  if (typeof doc?.name !== 'string' || !/^[a-z0-9_-]+$/.test(doc.name)) throw new Error('name: must be a lower-case name');
-  if (typeof doc.channel !== 'string' || doc.channel.trim() === '') throw new Error('channel: must be a channel id or #name');
-  if (!Array.isArray(doc.routes) || doc.routes.length === 0) throw new Error('routes: must list at least one route');
-  return doc.routes.map((r: unknown, i: number) => {
-    const route = r as { on?: unknown; workflows?: unknown; after?: unknown; text?: unknown; channel?: unknown };
-    if (!NOTIFICATION_EVENTS.includes(route.on as NotificationEvent)) throw new Error(`routes[${i}].on: must be one of ${NOTIFICATION_EVENTS.join(', ')}`);
-    const on = route.on as NotificationEvent;
-    const workflows = route.workflows === undefined ? [] : route.workflows;
-    if (!Array.isArray(workflows) || workflows.some((w) => typeof w !== 'string')) throw new Error(`routes[${i}].workflows: must be a list of workflow names or patterns`);
-    const after = route.after ?? (on === 'queue.waiting' ? 15 : 0);
-    if (typeof after !== 'number' || after < 0) throw new Error(`routes[${i}].after: must be a number of minutes`);
-    if (route.text !== undefined && typeof route.text !== 'string') throw new Error(`routes[${i}].text: must be a string`);
-    const channel = route.channel ?? doc.channel;
-    if (typeof channel !== 'string') throw new Error(`routes[${i}].channel: must be a channel id or #name`);
-    return { ref: `${pack}.${doc.name as string}`, file, channel: channel.replace(/^#/, ''), on, workflows: workflows as string[], afterMs: after * 60_000, text: (route.text as string | undefined) ?? DEFAULT_TEXT[on] };
-  });
-}

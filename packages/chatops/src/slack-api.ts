@@ -29,6 +29,8 @@ export interface SlackApi {
   userEmail(user: string): Promise<string | undefined>;
   /** A channel's name (conversations.info), when the app can see it. */
   channelName(channel: string): Promise<string | undefined>;
+  /** The Slack user with this e-mail (users.lookupByEmail, needs users:read.email), when there is one. */
+  userByEmail(email: string): Promise<string | undefined>;
 }
 
 /** How calls are retried before the error goes to the caller. */
@@ -79,6 +81,14 @@ export class SlackWebApi implements SlackApi {
       const answer = await this.#call('conversations.info', { channel }, ['channel_not_found', 'missing_scope']);
       const name = (answer.channel as { name?: unknown } | undefined)?.name;
       return typeof name === 'string' ? name : undefined;
+    });
+  }
+
+  async userByEmail(email: string): Promise<string | undefined> {
+    return this.#cached(`email:${email.toLowerCase()}`, async () => {
+      const answer = await this.#call('users.lookupByEmail', { email }, ['users_not_found']);
+      const id = (answer.user as { id?: unknown } | undefined)?.id;
+      return typeof id === 'string' ? id : undefined;
     });
   }
 

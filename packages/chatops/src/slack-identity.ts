@@ -10,8 +10,8 @@ export interface ChatPrincipal {
   userId: string;
   grants: readonly Grant[];
   roles: string[];
-  /** How the Slack user was recognised. */
-  via: 'link' | 'email';
+  /** How the Slack user was recognised (`name`: looked up by Weir name, as approvers are). */
+  via: 'link' | 'email' | 'name';
 }
 
 /**
@@ -45,6 +45,32 @@ export class SlackIdentity {
       .where(sql<string>`lower(email)`, '=', email.toLowerCase())
       .executeTakeFirst();
     return row && !row.disabled ? this.#principal(row.id, row.name, 'email') : undefined;
+  }
+
+  /** The Weir user called `name` and what they may do; undefined when there is none or they are disabled. */
+  async principalOf(name: string): Promise<ChatPrincipal | undefined> {
+    const user = await this.accounts.users.get(name);
+    return user && !user.disabled ? this.#principal(user.id, user.name, 'name') : undefined;
+  }
+
+  /** The names of the users bound (directly) to one of `roles`. */
+  async usersWithRoles(roles: readonly string[]): Promise<string[]> {
+    const names = new Set<string>();
+    for (const role of roles) for (const binding of await this.accounts.roles.bindings({ role })) if (binding.user) names.add(binding.user);
+    return [...names].sort();
+  }
+
+  /**
+   * Where to reach a Weir user in Slack: the Slack users linked to them (`/weir link`), else the
+   * Slack user with their e-mail. Empty when neither is known.
+   */
+  async slackUsersOf(name: string): Promise<string[]> {
+    const linked = await this.repository.slackUsersOf(name);
+    if (linked.length > 0) return linked;
+    const user = await this.accounts.users.get(name);
+    if (!user?.email || user.disabled) return [];
+    const slackUser = await this.slack.userByEmail(user.email);
+    return slackUser ? [slackUser] : [];
   }
 
   async #principal(userId: string, name: string, via: ChatPrincipal['via']): Promise<ChatPrincipal> {

@@ -5,6 +5,7 @@ import type { ApprovalMessages } from './approval-messages.js';
 import type { ChatOpsRepository, RunThread } from './chatops-repository.js';
 import type { ProgressEntry } from './chatops-tables.js';
 import { admittedText, deniedText, endedUnstartedText, progressText, resultText, startedAfterWaitText, waitingText } from './chat-replies.js';
+import { ThreadBusyError } from './errors.js';
 import type { SlackApi } from './slack-api.js';
 
 /** An execution's end as the workflow engine announces it. */
@@ -31,6 +32,10 @@ interface HeldEvent {
 
 /** The longest a failed post waits before it is tried again. */
 const MAX_BACKOFF_MS = 5 * 60_000;
+/** How long a replica holds a run's thread at most (far above a Slack call with its retries). */
+const LEASE_TTL_MS = 60_000;
+/** How long an event waits for another replica to finish with the thread before it is retried later. */
+const LEASE_WAIT_MS = 5_000;
 
 /**
  * Keeps each run's Slack thread in step with the run: the policy engine's verdict, live progress in
@@ -75,8 +80,10 @@ export class ThreadReporter {
 
   /** The policy engine decided (or re-decided) a request: post the verdict once per status. */
   async onDecided(event: RequestDecidedEvent): Promise<void> {
-    const thread = await this.options.repository.thread(event.requestId);
-    if (!thread) return;
+    await this.#inThread(event.requestId, (thread) => this.#postVerdict(thread, event));
+  }
+
+  async #postVerdict(thread: RunThread, event: RequestDecidedEvent): Promise<void> {
     if (event.status === 'waiting') await this.#postWaiting(thread);
     else if (event.status === 'admitted') await this.#postAdmitted(thread, event.summary);
     else if (event.status === 'denied') await this.#postEnd(thread, 'denied', deniedText(event.summary));
@@ -85,18 +92,22 @@ export class ThreadReporter {
 
   /** A task attempt ended: its line in the progress message. */
   async onTaskResult(result: TaskResult): Promise<void> {
-    const thread = await this.options.repository.thread(result.executionId);
-    if (!thread || thread.resultTs) return;
-    await this.#ensureAdmitted(thread);
-    await this.#showProgress(thread, upsert(thread.progress, { task: result.task, status: result.status }), false);
+    await this.#inThread(result.executionId, async (thread) => {
+      if (thread.resultTs) return;
+      await this.#ensureAdmitted(thread);
+      await this.#showProgress(thread, upsert(thread.progress, { task: result.task, status: result.status }), false);
+    });
     await this.options.approvals.sync(result.executionId);
   }
 
   /** The run ended: the final progress and the result, once. */
   async onFinished(executionId: string): Promise<void> {
-    const thread = await this.options.repository.thread(executionId);
     await this.options.approvals.sync(executionId);
-    if (!thread || thread.resultTs) return;
+    await this.#inThread(executionId, (thread) => this.#postResult(thread, executionId));
+  }
+
+  async #postResult(thread: RunThread, executionId: string): Promise<void> {
+    if (thread.resultTs) return;
     const { executions, slack, repository } = this.options;
     const record = await executions.get(executionId as ExecutionId);
     if (!record) return;
@@ -113,18 +124,48 @@ export class ThreadReporter {
   }
 
   async onApproval(event: ApprovalRequested): Promise<void> {
-    const thread = await this.options.repository.thread(event.executionId);
-    if (thread && !thread.resultTs) {
+    await this.#inThread(event.executionId, async (thread) => {
+      if (thread.resultTs) return;
       await this.#ensureAdmitted(thread);
       await this.#showProgress(thread, upsert(thread.progress, { task: event.task, status: 'awaiting_approval' }), false);
-    }
-    await this.options.approvals.post(event, thread);
+    });
+    await this.options.approvals.post(event, await this.options.repository.thread(event.executionId));
   }
 
   async onHeld(event: HeldEvent): Promise<void> {
-    const thread = await this.options.repository.thread(event.requestId);
-    if (!thread || thread.resultTs) return;
-    await this.options.slack.post({ channel: thread.channel, threadTs: thread.threadTs, text: `:double_vertical_bar: Held between batches: ${event.reason}` });
+    await this.#inThread(event.requestId, async (thread) => {
+      if (thread.resultTs) return;
+      await this.options.slack.post({ channel: thread.channel, threadTs: thread.threadTs, text: `:double_vertical_bar: Held between batches: ${event.reason}` });
+    });
+  }
+
+  /**
+   * Runs `fn` over a run's thread read afresh under the run's lease, so that with several chatops
+   * replicas one run's thread changes one at a time: no edit is computed from stale progress or
+   * lands after a newer one. Runs without a thread take no lease. A lease held elsewhere is waited
+   * for a little, then the delivery is retried later; a lease lost mid-way (a Slack call slower than
+   * its time to live) retries the delivery too, which applies it again to the latest stored progress.
+   */
+  async #inThread(id: string, fn: (thread: RunThread) => Promise<void>): Promise<void> {
+    const { repository, clock } = this.options;
+    if (!(await repository.thread(id))) return;
+    const giveUpAt = clock.now() + LEASE_WAIT_MS;
+    let token: number | undefined;
+    while ((token = await repository.claimLease(`thread:${id}`, clock.now(), LEASE_TTL_MS)) === undefined) {
+      if (clock.now() >= giveUpAt) throw new ThreadBusyError(id);
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, 50));
+    }
+    let failed = false;
+    try {
+      const thread = await repository.thread(id);
+      if (thread) await fn(thread);
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      const kept = await repository.releaseLease(`thread:${id}`, token);
+      if (!kept && !failed) throw new ThreadBusyError(id, 'its lease expired while its thread was being updated');
+    }
   }
 
   async #postWaiting(thread: RunThread): Promise<void> {

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadPacks, silentLogger } from '@weir/core';
+import { loadPacks, newId, silentLogger, type Logger } from '@weir/core';
+import { REQUEST_SUBJECT, type PolicyRequestMessage } from '@weir/policy';
 import { Accounts } from '@weir/api';
 import { SqlInventory, fleetDatabase } from '@weir/fleet';
 import { ChatOpsService } from '@weir/chatops';
@@ -84,6 +85,26 @@ formats:
 `,
 };
 
+/** What a test suite adds to the harness's `ops` pack (file name → YAML), and other packs. */
+export interface HarnessContent {
+  workflows?: Record<string, string>;
+  policies?: Record<string, string>;
+  aliases?: Record<string, string>;
+  /** `ops/notifications/<name>.yaml`. */
+  notifications?: Record<string, string>;
+  /** More packs: pack name → relative path → text (`pack.yaml` is written for them). */
+  packs?: Record<string, Record<string, string>>;
+  /** The chat app's queue check period (ms). */
+  queueCheckMs?: number;
+}
+
+/** One line the chat app logged. */
+export interface LoggedLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  fields: Record<string, unknown>;
+}
+
 /** An embedded Weir, its accounts, a fake Slack and the chat app between them, on free ports. */
 export interface ChatOpsHarness {
   server: WeirServer;
@@ -92,10 +113,16 @@ export interface ChatOpsHarness {
   chatops: ChatOpsService;
   url: string;
   packs: TestPacks;
-  /** Posts a mention of the app into channel C1 as `user`; resolves with the mention's ts. */
-  mention(user: string, text: string, options?: { eventId?: string; ts?: string; retryNum?: number }): Promise<{ ts: string; status: number }>;
-  /** Runs `/weir <text>` as `user` in channel C1. */
-  slash(user: string, text: string): Promise<{ status: number }>;
+  /** What the chat app logged (warnings and errors; info too). */
+  logged: LoggedLine[];
+  /** Posts a mention of the app into a channel (C1 unless told) as `user`; resolves with the mention's ts. */
+  mention(user: string, text: string, options?: { eventId?: string; ts?: string; retryNum?: number; channel?: string }): Promise<{ ts: string; status: number }>;
+  /** Runs `/weir <text>` as `user` in a channel (C1 unless told). */
+  slash(user: string, text: string, options?: { channel?: string }): Promise<{ status: number }>;
+  /** Starts another chat app on the same server and Slack: a second replica (stopped with the harness). */
+  replica(): Promise<ChatOpsService>;
+  /** Requests a run as the API would (no chat thread); resolves with the request id. */
+  request(workflow: string, parameters: Record<string, unknown>, requester?: string): Promise<string>;
   /** Clicks an approval button as `user`. */
   click(user: string, actionId: string, value: string, comment?: string): Promise<{ status: number }>;
   stop(): Promise<void>;
@@ -103,36 +130,57 @@ export interface ChatOpsHarness {
 
 let sequence = 0;
 
-/** Users: alice (operator), bob (viewer), carol (operator, the approver), dave (operator); Slack ids U<NAME>. */
-export async function startChatOps(): Promise<ChatOpsHarness> {
-  const packs = writeTestPacks({ name: 'ops', workflows: { restart: RESTART, guarded_restart: GUARDED_RESTART }, policies: { one_per_site: CAPACITY } });
-  mkdirSync(path.join(packs.dir, 'ops', 'aliases'));
-  for (const [file, text] of Object.entries(ALIASES)) writeFileSync(path.join(packs.dir, 'ops', 'aliases', `${file}.yaml`), text);
+/**
+ * Users: alice (operator), bob (viewer), carol (operator, the approver), dave (operator), ada
+ * (admin); Slack ids U<NAME>, known to Slack by their e-mail.
+ */
+export async function startChatOps(content: HarnessContent = {}): Promise<ChatOpsHarness> {
+  const packs = writeTestPacks({
+    name: 'ops',
+    workflows: { restart: RESTART, guarded_restart: GUARDED_RESTART, ...content.workflows },
+    policies: { one_per_site: CAPACITY, ...content.policies },
+  });
+  const write = (relative: string, text: string) => {
+    mkdirSync(path.dirname(path.join(packs.dir, relative)), { recursive: true });
+    writeFileSync(path.join(packs.dir, relative), text);
+  };
+  for (const [file, text] of Object.entries({ ...ALIASES, ...content.aliases })) write(`ops/aliases/${file}.yaml`, text);
+  for (const [file, text] of Object.entries(content.notifications ?? {})) write(`ops/notifications/${file}.yaml`, text);
+  for (const [pack, files] of Object.entries(content.packs ?? {})) {
+    write(`${pack}/pack.yaml`, `name: ${pack}\nversion: 0.1.0\ndescription: written by a test\n`);
+    for (const [relative, text] of Object.entries(files)) write(`${pack}/${relative}`, text);
+  }
   const server = await WeirServer.start({ dataDir: 'memory://', packsDir: packs.dir, http: { port: 0 }, simulator: false, log: silentLogger });
   if (server.packs.errors.length > 0) throw new Error(server.packs.errors.join('\n'));
   const accounts = new Accounts({ store: server.store, passwordHashing: { logN: 10, r: 8, p: 1 } });
   const slack = new FakeSlack();
   await slack.start();
-  for (const [name, role] of [['alice', 'operator'], ['bob', 'viewer'], ['carol', 'operator'], ['dave', 'operator']] as const) {
+  for (const [name, role] of [['alice', 'operator'], ['bob', 'viewer'], ['carol', 'operator'], ['dave', 'operator'], ['ada', 'admin']] as const) {
     await accounts.users.create({ name, email: `${name}@example.com` });
     await accounts.roles.bind({ role, user: name, createdBy: 'test' });
     slack.emails.set(`U${name.toUpperCase()}`, `${name}@example.com`);
   }
   const loaded = await loadPacks(packs.dir);
-  const port = await freePort();
-  const chatops = new ChatOpsService({
-    bus: server.bus,
-    store: server.store,
-    accounts,
-    policy: server.policy,
-    approvals: server.engine,
-    fleet: server.fleet,
-    inventory: new SqlInventory({ db: fleetDatabase(server.store.db) }),
-    packs: loaded.packs,
-    slack: { botToken: 'xoxb-test', signingSecret: SIGNING_SECRET, apiUrl: slack.url, port, host: '127.0.0.1' },
-    slackRetry: { retries: 2, firstDelayMs: 20 },
-    log: silentLogger,
-  });
+  const logged: LoggedLine[] = [];
+  const replicas: ChatOpsService[] = [];
+  /** A chat app over this server and fake Slack; several of them are replicas sharing the bus consumers. */
+  const chatApp = async () =>
+    new ChatOpsService({
+      bus: server.bus,
+      store: server.store,
+      accounts,
+      policy: server.policy,
+      approvals: server.engine,
+      fleet: server.fleet,
+      inventory: new SqlInventory({ db: fleetDatabase(server.store.db) }),
+      packs: loaded.packs,
+      slack: { botToken: 'xoxb-test', signingSecret: SIGNING_SECRET, apiUrl: slack.url, port: await freePort(), host: '127.0.0.1' },
+      slackRetry: { retries: 2, firstDelayMs: 20 },
+      queueCheckMs: content.queueCheckMs,
+      log: recordingLogger(logged),
+    });
+  const chatops = await chatApp();
+  const port = chatops.options.slack.port;
   await chatops.start();
   const url = `http://127.0.0.1:${port}/slack/events`;
   return {
@@ -142,6 +190,7 @@ export async function startChatOps(): Promise<ChatOpsHarness> {
     chatops,
     url,
     packs,
+    logged,
     async mention(user, text, options = {}) {
       const ts = options.ts ?? `1600000000.${String(++sequence).padStart(6, '0')}`;
       const eventId = options.eventId ?? `Ev${sequence}${Date.now()}`;
@@ -152,13 +201,25 @@ export async function startChatOps(): Promise<ChatOpsHarness> {
         type: 'event_callback',
         event_id: eventId,
         event_time: Math.floor(Date.now() / 1000),
-        event: { type: 'app_mention', user, text: `<@UWEIR> ${text}`, channel: 'C1', ts, event_ts: ts },
+        event: { type: 'app_mention', user, text: `<@UWEIR> ${text}`, channel: options.channel ?? 'C1', ts, event_ts: ts },
       };
       const { status } = await sendToApp(url, SIGNING_SECRET, { json }, options.retryNum === undefined ? {} : { retryNum: options.retryNum });
       return { ts, status };
     },
-    async slash(user, text) {
-      return sendToApp(url, SIGNING_SECRET, { form: { command: '/weir', text, user_id: user, user_name: user.toLowerCase(), channel_id: 'C1', channel_name: 'ops', team_id: 'T1', team_domain: 'weir', response_url: 'http://127.0.0.1:9/unused', trigger_id: `t${++sequence}`, api_app_id: 'A1', token: 'unused' } });
+    async slash(user, text, options = {}) {
+      return sendToApp(url, SIGNING_SECRET, { form: { command: '/weir', text, user_id: user, user_name: user.toLowerCase(), channel_id: options.channel ?? 'C1', channel_name: 'ops', team_id: 'T1', team_domain: 'weir', response_url: 'http://127.0.0.1:9/unused', trigger_id: `t${++sequence}`, api_app_id: 'A1', token: 'unused' } });
+    },
+    async replica() {
+      const replica = await chatApp();
+      await replica.start();
+      replicas.push(replica);
+      return replica;
+    },
+    async request(workflow, parameters, requester = 'alice') {
+      const id = newId();
+      const message: PolicyRequestMessage = { id, workflow, parameters, requester, reason: 'test', source: 'api', priority: 0, traceId: newId(), requestedAt: Date.now() };
+      await server.bus.publish(REQUEST_SUBJECT, message, { msgId: `request:${id}` });
+      return id;
     },
     async click(user, actionId, value, comment) {
       const payload = {
@@ -177,10 +238,17 @@ export async function startChatOps(): Promise<ChatOpsHarness> {
       return sendToApp(url, SIGNING_SECRET, { form: { payload: JSON.stringify(payload) } });
     },
     async stop() {
+      for (const replica of replicas) await replica.stop();
       await chatops.stop();
       await server.stop();
       await slack.stop();
       packs.remove();
     },
   };
+}
+
+/** A logger that keeps what it is given, bindings merged into the fields. */
+function recordingLogger(lines: LoggedLine[], bindings: Record<string, unknown> = {}): Logger {
+  const at = (level: LoggedLine['level']) => (fields: Record<string, unknown>, message: string) => void lines.push({ level, message, fields: { ...bindings, ...fields } });
+  return { debug: () => {}, info: at('info'), warn: at('warn'), error: at('error'), child: (more) => recordingLogger(lines, { ...bindings, ...more }) };
 }

@@ -11,11 +11,31 @@ async function threadOf(h: ChatOpsHarness, ts: string, done: (lines: string[]) =
 
 const finished = (lines: string[]) => lines.some((l) => l.startsWith('post: :white_check_mark: *succeeded*'));
 
+/** Seven tasks, six of them at once: their results race. */
+const FAN = `
+name: fan
+description: Six tasks at once.
+tasks:
+  start:
+    action: core.noop
+    next:
+      - do: [a, b, c, d, e, f]
+${['a', 'b', 'c', 'd', 'e', 'f'].map((t) => `  ${t}:\n    action: core.noop`).join('\n')}
+`;
+
+const FAN_ALIAS = `
+name: fan
+description: Run six tasks at once.
+workflow: ops.fan
+formats:
+  - 'fan out'
+`;
+
 describe('the Slack app, end to end through Bolt', () => {
   let h: ChatOpsHarness;
 
   beforeAll(async () => {
-    h = await startChatOps();
+    h = await startChatOps({ workflows: { fan: FAN }, aliases: { fan: FAN_ALIAS } });
   });
 
   afterAll(async () => {
@@ -123,6 +143,42 @@ describe('the Slack app, end to end through Bolt', () => {
     expect(h.slack.calls.filter((c) => c.method === 'chat.postMessage (failed)')).toHaveLength(8);
   });
 
+  it('lets one replica at a time change a run\'s thread: the lease is exclusive, taken over only once expired', async () => {
+    const { repository } = h.chatops;
+    const now = Date.now();
+    // Ten replicas reach for the same run's thread at once: one gets it.
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => repository.claimLease('thread:race', now, 60_000)));
+    expect(tokens.filter((t) => t !== undefined)).toEqual([now]);
+    expect(await repository.claimLease('thread:race', now + 59_000, 60_000)).toBeUndefined();
+    // Its holder died: after the time to live another replica takes it, and the old holder learns it lost it.
+    expect(await repository.claimLease('thread:race', now + 61_000, 60_000)).toBe(now + 61_000);
+    expect(await repository.releaseLease('thread:race', now)).toBe(false);
+    expect(await repository.releaseLease('thread:race', now + 61_000)).toBe(true);
+    expect(await repository.claimLease('thread:race', now + 62_000, 60_000)).toBe(now + 62_000);
+    expect(await repository.releaseLease('thread:race', now + 62_000)).toBe(true);
+  });
+
+  it('keeps one run\'s thread right when two replicas share its events: one verdict, one progress message, complete, one result', async () => {
+    const replica = await h.replica();
+    try {
+      for (let run = 0; run < 3; run++) {
+        const { ts } = await h.mention('UALICE', 'fan out');
+        const lines = await threadOf(h, ts, finished);
+        expect(lines.filter((l) => l.includes('Admitted by the policy engine'))).toHaveLength(1);
+        expect(lines.filter((l) => l.startsWith('post: *Progress*'))).toHaveLength(1);
+        expect(lines.filter((l) => l.startsWith('post: :white_check_mark: *succeeded*'))).toHaveLength(1);
+        // The last edit shows every task done (in the order their results arrived).
+        const [head, ...tasks] = (lines.filter((l) => l.includes('*Progress*')).at(-1) ?? '').split('\n');
+        expect(head).toBe('update: *Progress*');
+        expect(tasks.sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'start'].map((t) => `:white_check_mark: ${t}`));
+        // Nothing edits the thread after its result.
+        expect(lines.at(-1)).toMatch(/^post: :white_check_mark: \*succeeded\*/);
+      }
+    } finally {
+      await replica.stop();
+    }
+  });
+
   it('answers /weir help with the aliases the user may run, unknown commands with the closest, and a missing parameter with the usage', async () => {
     await h.slash('UALICE', 'help');
     const whispers = () => h.slack.callsOf('chat.postEphemeral', (a) => a.user === 'UALICE').map((c) => String(c.args.text));
@@ -133,7 +189,7 @@ describe('the Slack app, end to end through Bolt', () => {
 
     await h.slash('UALICE', 'restrat edge-001.ams');
     const unknown = await eventually(async () => whispers().find((t) => t.startsWith("I don't know")), (t) => t !== undefined, 10_000, 25);
-    expect(unknown).toBe("I don't know `restrat edge-001.ams`. Closest:\n• `restart {host} [because {reason...}]`\n• `guarded restart {host}`\nType `/weir help` for what you can run.");
+    expect(unknown).toBe("I don't know `restrat edge-001.ams`. Closest:\n• `restart {host} [because {reason...}]`\n• `fan out`\n• `guarded restart {host}`\nType `/weir help` for what you can run.");
 
     await h.slash('UALICE', 'restart');
     const usage = await eventually(async () => whispers().find((t) => t.startsWith('ops.restart:')), (t) => t !== undefined, 10_000, 25);
@@ -164,10 +220,10 @@ describe('the Slack app, end to end through Bolt', () => {
   });
 
   it('runs a command sent by direct message, and links a Slack user without a matching e-mail through an API key', async () => {
-    const json = { team_id: 'T1', api_app_id: 'A1', type: 'event_callback', event_id: 'EvDM1', event_time: 1, event: { type: 'message', channel_type: 'im', user: 'UALICE', text: 'restart edge-012.ams', channel: 'D1', ts: '1600001000.000001' } };
+    const json = { team_id: 'T1', api_app_id: 'A1', type: 'event_callback', event_id: 'EvDM1', event_time: 1, event: { type: 'message', channel_type: 'im', user: 'UALICE', text: 'restart edge-012.lhr', channel: 'D1', ts: '1600001000.000001' } };
     expect((await sendToApp(h.url, 'test-signing-secret', { json })).status).toBe(200);
     const dm = await threadOf(h, '1600001000.000001', finished);
-    expect(dm[0]).toMatch(/^post: Restarting edge-012\.ams\./);
+    expect(dm[0]).toMatch(/^post: Restarting edge-012\.lhr\./);
 
     await h.accounts.users.create({ name: 'erin' });
     await h.accounts.roles.bind({ role: 'operator', user: 'erin', createdBy: 'test' });

@@ -96,6 +96,11 @@ export class FakeSlack {
         const email = this.emails.get(user);
         return email === undefined ? { ok: false, error: 'user_not_found' } : { ok: true, user: { id: user, profile: { email } } };
       }
+      case 'users.lookupByEmail': {
+        const email = String(args.email).toLowerCase();
+        const user = [...this.emails].find(([, e]) => e.toLowerCase() === email)?.[0];
+        return user === undefined ? { ok: false, error: 'users_not_found' } : { ok: true, user: { id: user, profile: { email } } };
+      }
       case 'conversations.info': {
         const channel = String(args.channel);
         return { ok: true, channel: { id: channel, name: this.channels.get(channel) ?? channel.toLowerCase() } };

@@ -360,6 +360,11 @@ export class WeirServer {
         log: options.log,
       });
       await this.chatops.start();
+      // Notification routes the app could not take are pack errors, like those of later reloads.
+      const chatErrors = this.chatops.notificationErrors.map((error) => error.toString());
+      for (const line of chatErrors) this.log.warn({ error: line }, 'pack error');
+      this.packSummary = { ...this.packSummary, errors: [...this.packSummary.errors, ...chatErrors] };
+      this.metrics.packErrors.set(this.packSummary.errors.length);
     }
   }
 
