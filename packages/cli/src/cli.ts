@@ -15,6 +15,10 @@ import { ApiError } from './api-client.js';
 import { worker } from './commands/worker.js';
 import { chat } from './commands/chat.js';
 import { explain, override, policy, queue, requests, stop } from './commands/policy.js';
+import { packs } from './commands/packs.js';
+import { triggers } from './commands/triggers.js';
+import { enforcements, rules } from './commands/rules.js';
+import { kv } from './commands/kv.js';
 
 /** Every subcommand; multi-word names (`pack lint`) match the leading arguments. */
 export const COMMANDS: Command[] = [
@@ -35,6 +39,11 @@ export const COMMANDS: Command[] = [
   policy,
   stop,
   fleet,
+  packs,
+  triggers,
+  rules,
+  enforcements,
+  kv,
   users,
   keys,
   audit,
@@ -76,10 +85,19 @@ function helpText(): string {
     '  weir executions list --status failed --json',
     '  weir fleet set-state edge-012.ams draining --reason "swap PSU"',
     "  weir users grant olga operator --site ams",
+    '  weir packs reload                         # re-reads the packs folder; prints every error, exits 1 if any',
+    "  weir kv set linux.disk_threshold '{\"percent\": 90}' --ttl 7d",
     '',
     "Run 'weir <command> --help' for a command's options and examples.",
     '',
   ].join('\n');
+}
+
+/** What `parseArgs` throws for bad arguments (ERR_PARSE_ARGS_*: an unknown option, an option missing its value, a stray argument). */
+function isParseArgsError(error: unknown): error is { code: string; message: string } {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_') && typeof message === 'string';
 }
 
 /**
@@ -111,7 +129,8 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
       context.stderr.write(`weir: ${error.toString()}\n`);
       return error instanceof ApiError && error.denied ? EXIT.denied : EXIT.error;
     }
-    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    // By its code, not `instanceof TypeError`: node's own TypeError is another realm's under jest's VM modules.
+    if (isParseArgsError(error)) {
       context.stderr.write(`weir: ${error.message}\n\nusage: ${command.usage}\n`);
       return 2;
     }
