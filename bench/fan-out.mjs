@@ -3,7 +3,10 @@
 // WorkflowEngine and a Worker in one process. Each size runs in a process of its own, so its peak
 // RSS is its own. Reports time, items/s, peak RSS and whether time grows linearly with items.
 // Run alone: npm run build && node bench/fan-out.mjs [sizes, e.g. 2000,20000]
+// WEIR_BENCH_PROFILE=<dir>: also writes a CPU profile of each size's timed runs (not the store's
+// opening nor the warm-up) to <dir>/fan-out-<items>.cpuprofile, for Chrome DevTools or speedscope.
 import { spawn } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,9 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { loadPacks, silentLogger } from '../packages/core/dist/index.js';
 import { InProcessBus } from '../packages/bus/dist/index.js';
 import { openStore } from '../packages/store/dist/index.js';
-import { PackRegistry, WorkflowEngine } from '../packages/workflow/dist/index.js';
+import { EXECUTION_FINISHED_SUBJECT, PackRegistry, WorkflowEngine } from '../packages/workflow/dist/index.js';
 import { Worker, builtinRunners, staticPackResolver } from '../packages/worker/dist/index.js';
-import { now, percentiles, report } from './lib/report.mjs';
+import { cpuMs, now, percentiles, report } from './lib/report.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const REPO_PACKS = fileURLToPath(new URL('../packs/', import.meta.url));
@@ -46,14 +49,18 @@ for (const size of sizes) {
 const rows = [];
 for (const m of measured) {
   rows.push({ figure: `${m.items.toLocaleString('en-US')} items: time`, value: m.median_ms / 1000, unit: 's', target: m.items === 20_000 ? '≤ 30 s' : undefined, note: m.runs.length > 1 ? `median of ${m.runs.length}` : undefined });
-  rows.push({ figure: `${m.items.toLocaleString('en-US')} items: rate`, value: (m.items / m.median_ms) * 1000, unit: 'items/s' });
-  rows.push({ figure: `${m.items.toLocaleString('en-US')} items: peak RSS`, value: m.peak_rss_mib, unit: 'MiB', target: m.items === 20_000 ? '≤ 512 MiB' : undefined, note: `${m.baseline_rss_mib} MiB before the run` });
+  rows.push({ figure: `${m.items.toLocaleString('en-US')} items: rate`, value: (m.items / m.median_ms) * 1000, unit: 'items/s', note: `load ${m.load_1m.join(', ')}` });
+  rows.push({ figure: `${m.items.toLocaleString('en-US')} items: CPU per item`, value: (m.median_cpu_ms / m.items) * 1000, unit: 'µs', note: 'this process, user + system: steadier than wall time on a shared machine' });
+  rows.push({ figure: `${m.items.toLocaleString('en-US')} items: peak RSS`, value: m.peak_rss_mib, unit: 'MiB', target: m.items === 20_000 ? '≤ 512 MiB' : undefined, note: `${m.before_open_rss_mib} MiB before opening the store, ${m.baseline_rss_mib} MiB before the run; the process's high-water mark, opening included: ${m.process_peak_rss_mib} MiB` });
 }
 if (measured.length >= 2) {
   const [a, b] = [measured[0], measured[measured.length - 1]];
   const perItemA = a.median_ms / a.items;
   const perItemB = b.median_ms / b.items;
   rows.push({ figure: 'time per item, smallest → largest', value: `${(perItemA * 1000).toFixed(0)} → ${(perItemB * 1000).toFixed(0)}`, unit: 'µs', target: 'linear (equal)', note: `×${(perItemB / perItemA).toFixed(2)} for ×${b.items / a.items} items` });
+  const cpuA = a.median_cpu_ms / a.items;
+  const cpuB = b.median_cpu_ms / b.items;
+  rows.push({ figure: 'CPU per item, smallest → largest', value: `${(cpuA * 1000).toFixed(0)} → ${(cpuB * 1000).toFixed(0)}`, unit: 'µs', target: 'linear (equal)', note: `×${(cpuB / cpuA).toFixed(2)} for ×${b.items / a.items} items` });
 }
 for (const s of skipped) {
   rows.push({ figure: `${s.items.toLocaleString('en-US')} items`, value: 'not run', unit: '', note: `at least ${Math.round(s.predicted_ms / 1000)} s (the last size's time per item, which grows with items), over the ${BUDGET_MS / 60_000}-minute budget` });
@@ -90,6 +97,7 @@ async function child(items, repeats) {
   const loaded = await loadPacks(packsDir);
   if (loaded.errors.length > 0) throw new Error(loaded.errors[0].message);
 
+  const beforeOpen = process.memoryUsage().rss;
   const store = await openStore({ dataDir: path.join(root, 'data') });
   const migrated = await store.migrate();
   if (migrated.error) throw new Error(migrated.error.message);
@@ -102,28 +110,58 @@ async function child(items, repeats) {
   let peak = 0;
   const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
   const sampler = setInterval(sample, 25);
+  // The end of a run comes as the engine's event: polling `engine.get` would read the whole item
+  // list (the execution's input) many times a second and weigh on the figure it measures.
+  const finished = new Map();
+  await bus.subscribe(EXECUTION_FINISHED_SUBJECT, (m) => finished.get(m.data.executionId)?.(m.data.status));
 
   async function once(n) {
     const list = Array.from({ length: n }, (_, i) => `host-${i}`);
     const t0 = now();
+    const c0 = cpuMs();
     const id = await engine.run({ workflow: 'bench.fanout', input: { items: list }, requestedBy: 'bench' });
-    for (;;) {
-      const e = await engine.get(id);
-      if (e.status === 'succeeded') {
-        if (e.output?.count !== n) throw new Error(`expected ${n} results, got ${JSON.stringify(e.output)}`);
-        return now() - t0;
-      }
-      if (['failed', 'canceled', 'timed_out'].includes(e.status)) throw new Error(`fan-out ended ${e.status}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    let ended = false;
+    const status = await new Promise((resolve) => {
+      const end = (s) => {
+        ended = true;
+        resolve(s);
+      };
+      finished.set(id, end);
+      // In case it ended before the handler was keyed by its id: look at once, then every second.
+      const look = () => {
+        if (ended) return;
+        void engine.get(id).then((e) => (['succeeded', 'failed', 'canceled', 'timed_out'].includes(e.status) ? end(e.status) : setTimeout(look, 1_000)));
+      };
+      look();
+    });
+    const ms = now() - t0;
+    const cpu = cpuMs() - c0;
+    finished.delete(id);
+    const e = await engine.get(id);
+    if (status !== 'succeeded') throw new Error(`fan-out ended ${status}`);
+    if (e.output?.count !== n) throw new Error(`expected ${n} results, got ${JSON.stringify(e.output)}`);
+    return { ms, cpu_ms: cpu, load_1m: Math.round(os.loadavg()[0] * 100) / 100 };
   }
 
   await once(Math.min(500, items)); // warm-up: JIT, PGlite caches
   global.gc?.();
   const baseline = process.memoryUsage().rss;
   peak = baseline;
+  const profileDir = process.env.WEIR_BENCH_PROFILE;
+  const profiler = profileDir ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const runs = [];
   for (let i = 0; i < repeats; i++) runs.push(await once(items));
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    mkdirSync(profileDir, { recursive: true });
+    writeFileSync(path.join(profileDir, `fan-out-${items}.cpuprofile`), JSON.stringify(profile));
+    profiler.disconnect();
+  }
   sample();
   clearInterval(sampler);
   await engine.stop();
@@ -132,5 +170,17 @@ async function child(items, repeats) {
   await store.close();
   rmSync(root, { recursive: true, force: true });
   const mib = (b) => Math.round(b / 2 ** 20);
-  return { items, runs, median_ms: percentiles(runs).median, peak_rss_mib: mib(peak), baseline_rss_mib: mib(baseline) };
+  return {
+    items,
+    runs: runs.map((r) => r.ms),
+    cpu_ms: runs.map((r) => r.cpu_ms),
+    load_1m: runs.map((r) => r.load_1m),
+    median_ms: percentiles(runs.map((r) => r.ms)).median,
+    median_cpu_ms: percentiles(runs.map((r) => r.cpu_ms)).median,
+    peak_rss_mib: mib(peak),
+    // The process's own high-water mark since it started, opening the store included.
+    process_peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
+    baseline_rss_mib: mib(baseline),
+    before_open_rss_mib: mib(beforeOpen),
+  };
 }

@@ -8,6 +8,7 @@ import { DataDirError } from './errors.js';
 import { errorCode, reasonOf } from './error-details.js';
 import { KyselyStore, migrateOnOpen, type SqlStore } from './kysely-store.js';
 import { PgliteDialect, type PgliteClient } from './pglite-dialect.js';
+import { initPgliteDataDir } from './pglite-init.js';
 import { compilePgliteStoreOptions, type PgliteStoreOptions } from './store-options.js';
 
 /**
@@ -72,11 +73,20 @@ async function prepareDataDir(dataDir: string): Promise<void> {
   });
 }
 
+/**
+ * PGlite's buffer cache (its default is 128MB). Resident memory grows with it as pages are touched:
+ * a 20,000-item fan-out peaked at 517 MiB with 128MB and 463 MiB with 64MB, at the same speed
+ * (30.1 / 31.6 s on a loaded machine); 32MB took 366 MiB but 2.5 times as long.
+ */
+const SHARED_BUFFERS = '64MB';
+
 async function openPglite(dataDir: string | undefined): Promise<PgliteClient> {
   // Loaded on demand: a PostgreSQL deployment never pays for the WebAssembly module.
   const { PGlite } = await import('@electric-sql/pglite');
   try {
-    return dataDir === undefined ? await PGlite.create() : await PGlite.create({ dataDir });
+    if (dataDir === undefined) return await PGlite.create();
+    await initPgliteDataDir(dataDir);
+    return await PGlite.create({ dataDir, startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`] });
   } catch (error) {
     if (dataDir === undefined) throw error;
     throw new DataDirError(

@@ -8,16 +8,16 @@ import type { ExecutionsTable, TaskAttemptsTable, WorkflowTables } from './workf
 type Db = Kysely<Database & WorkflowTables>;
 type Tx = Transaction<Database & WorkflowTables>;
 
-/** An execution as stored. */
-export interface ExecutionRecord {
+/**
+ * An execution's row without its JSON columns (`definition`, `input`, `output`, `error`): what a
+ * step needs. The input of a with-items run holds every item, so reading it on every step would
+ * make each step cost O(items).
+ */
+export interface ExecutionHead {
   id: ExecutionId;
   workflow: string;
   pack: { name: string; version: string; contentHash: string };
-  definition: unknown;
-  input: Record<string, unknown>;
   status: ExecutionStatus;
-  output: unknown;
-  error: RecordedError | null;
   parent: { executionId: ExecutionId; task: string; attemptId: TaskAttemptId } | undefined;
   requestedBy: string;
   traceId: TraceId;
@@ -27,6 +27,37 @@ export interface ExecutionRecord {
   startedAt: number | undefined;
   finishedAt: number | undefined;
 }
+
+/** An execution as stored. */
+export interface ExecutionRecord extends ExecutionHead {
+  definition: unknown;
+  input: Record<string, unknown>;
+  output: unknown;
+  error: RecordedError | null;
+}
+
+/** The columns of an `ExecutionHead`. */
+const HEAD_COLUMNS = [
+  'id',
+  'workflow',
+  'pack_name',
+  'pack_version',
+  'pack_content_hash',
+  'status',
+  'parent_execution_id',
+  'parent_task',
+  'parent_attempt_id',
+  'requested_by',
+  'trace_id',
+  'last_seq',
+  'lease_owner',
+  'lease_expires_at',
+  'created_at',
+  'started_at',
+  'finished_at',
+] as const;
+
+type HeadRow = Pick<Selectable<ExecutionsTable>, (typeof HEAD_COLUMNS)[number]>;
 
 /** A task attempt as stored (input with secrets masked). */
 export interface TaskAttemptRecord {
@@ -110,10 +141,16 @@ export class ExecutionRepository {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
 
-  /** Locks the execution's row for the transaction (serialises steps across engines). */
-  async lock(tx: Tx, id: ExecutionId): Promise<ExecutionRecord | undefined> {
-    const row = await tx.selectFrom('executions').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
-    return row && toExecution(row);
+  /** Locks the execution's row for the transaction (serialises steps across engines); reads its head only. */
+  async lock(tx: Tx, id: ExecutionId): Promise<ExecutionHead | undefined> {
+    const row = await tx.selectFrom('executions').select(HEAD_COLUMNS).where('id', '=', id).forUpdate().executeTakeFirst();
+    return row && toHead(row);
+  }
+
+  /** The input an execution was started with (never changes after `insert`). */
+  async input(id: ExecutionId): Promise<Record<string, unknown> | undefined> {
+    const row = await this.db.selectFrom('executions').select('input').where('id', '=', id).executeTakeFirst();
+    return row && ((row.input ?? {}) as Record<string, unknown>);
   }
 
   async get(id: ExecutionId): Promise<ExecutionRecord | undefined> {
@@ -160,16 +197,16 @@ export class ExecutionRepository {
     const { id, fromSeq, events, now } = params;
     if (events.length === 0) return fromSeq;
     const at = new Date(now).toISOString();
-    const rows = events.map((event, i) => ({ execution_id: id, seq: fromSeq + i + 1, type: event.type, data: event, at }));
+    // What every row shares (execution, time) goes once as a parameter, not once per row: a
+    // with-items step writes hundreds of rows, and PGlite parses every byte of the JSON.
     await sql`
       insert into execution_events (execution_id, seq, type, data, at)
-      select execution_id, seq, type, data, at
-      from jsonb_to_recordset(${json(rows)}::jsonb) as e(execution_id text, seq integer, type text, data jsonb, at timestamptz)`.execute(tx);
+      select ${id}, ${fromSeq}::integer + e.n::integer, e.data->>'type', e.data, ${at}::timestamptz
+      from jsonb_array_elements(${json(events)}::jsonb) with ordinality as e(data, n)`.execute(tx);
     const dispatched = events.flatMap((e) => (e.type === 'attempt.dispatched' ? [e] : []));
     if (dispatched.length > 0) {
       const attempts = dispatched.map((e) => ({
         attempt_id: e.attemptId,
-        execution_id: id,
         task: e.task,
         item_index: e.item,
         attempt: e.attempt,
@@ -177,24 +214,27 @@ export class ExecutionRepository {
         target: e.target,
         input: e.input,
         child_execution_id: e.child,
-        dispatched_at: at,
       }));
       await sql`
         insert into task_attempts (attempt_id, execution_id, task, item_index, attempt, kind, target, status, input, child_execution_id, dispatched_at)
-        select attempt_id, execution_id, task, item_index, attempt, kind, target, 'running', input, child_execution_id, dispatched_at
+        select attempt_id, ${id}, task, item_index, attempt, kind, target, 'running', input, child_execution_id, ${at}::timestamptz
         from jsonb_to_recordset(${json(attempts)}::jsonb)
-          as a(attempt_id text, execution_id text, task text, item_index integer, attempt integer, kind text, target text,
-               input jsonb, child_execution_id text, dispatched_at timestamptz)
+          as a(attempt_id text, task text, item_index integer, attempt integer, kind text, target text, input jsonb, child_execution_id text)
         on conflict (attempt_id) do nothing`.execute(tx);
     }
-    for (const e of events) {
-      if (e.type !== 'attempt.finished') continue;
-      await tx
-        .updateTable('task_attempts')
-        .set({ status: e.status, output: json(e.output), error: json(e.error), finished_by: e.by, finished_at: new Date(now) })
-        .where('attempt_id', '=', e.attemptId)
-        .where('status', '=', 'running')
-        .execute();
+    const finishedAttempts = events.flatMap((e) =>
+      e.type === 'attempt.finished' ? [{ attempt_id: e.attemptId, status: e.status, output: e.output ?? null, error: e.error, finished_by: e.by }] : [],
+    );
+    if (finishedAttempts.length > 0) {
+      // One statement for a step's results, however many (group commit); `status = 'running'`
+      // keeps an attempt's first result, as the interpreter does.
+      await sql`
+        update task_attempts t
+        set status = f.status, output = coalesce(f.output, 'null'::jsonb), error = coalesce(f.error, 'null'::jsonb),
+            finished_by = f.finished_by, finished_at = ${at}::timestamptz
+        from jsonb_to_recordset(${json(finishedAttempts)}::jsonb)
+          as f(attempt_id text, status text, output jsonb, error jsonb, finished_by text)
+        where t.attempt_id = f.attempt_id and t.status = 'running'`.execute(tx);
     }
     let status: ExecutionStatus | undefined;
     let finished: Extract<ExecutionEvent, { type: 'execution.finished' }> | undefined;
@@ -265,14 +305,20 @@ export class ExecutionRepository {
 
 function toExecution(row: Selectable<ExecutionsTable>): ExecutionRecord {
   return {
+    ...toHead(row),
+    definition: row.definition,
+    input: (row.input ?? {}) as Record<string, unknown>,
+    output: row.output,
+    error: (row.error ?? null) as RecordedError | null,
+  };
+}
+
+function toHead(row: HeadRow): ExecutionHead {
+  return {
     id: row.id as ExecutionId,
     workflow: row.workflow,
     pack: { name: row.pack_name, version: row.pack_version, contentHash: row.pack_content_hash },
-    definition: row.definition,
-    input: (row.input ?? {}) as Record<string, unknown>,
     status: row.status as ExecutionStatus,
-    output: row.output,
-    error: (row.error ?? null) as RecordedError | null,
     parent:
       row.parent_execution_id === null
         ? undefined

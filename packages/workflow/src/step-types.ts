@@ -1,6 +1,6 @@
 import type { ActionDefinition, ExecutionId, TaskAttemptId, TaskOutcome, WorkflowDefinition } from '@weir/core';
 import type { ExecutionEvent, RecordedError } from './execution-event.js';
-import type { ExecutionState } from './execution-state.js';
+import type { EventFold, ExecutionState } from './execution-state.js';
 import type { ExecutionStatus } from './execution-status.js';
 
 /** A pack as an execution pins it. */
@@ -26,6 +26,22 @@ export interface StepContext {
   packConfig?: Readonly<Record<string, unknown>>;
   /** Ids for sub-workflow executions (injected so the step stays deterministic in tests). */
   newExecutionId(): ExecutionId;
+  /**
+   * How events are folded into the state. `applyEvent` (the default) never changes the given
+   * state; the engine passes an `inPlaceFold()` it keeps with its cached state, so a result costs
+   * O(1) on a with-items task of any size. @default applyEvent
+   */
+  fold?: EventFold;
+}
+
+/** A task attempt's result, as a worker (or a sub-workflow, or a person) reported it. */
+export interface ResultInput {
+  kind: 'result';
+  attemptId: TaskAttemptId;
+  status: TaskOutcome;
+  output: unknown;
+  error: RecordedError | null;
+  by: string | null;
 }
 
 /** Which engine-side timer fired. */
@@ -43,7 +59,9 @@ export interface TimerSpec {
 /** What can happen to an execution: the step's input. */
 export type StepInput =
   | { kind: 'start'; input: Record<string, unknown> }
-  | { kind: 'result'; attemptId: TaskAttemptId; status: TaskOutcome; output: unknown; error: RecordedError | null; by: string | null }
+  | ResultInput
+  /** Several results at once (group commit): each recorded in order, then one settle. */
+  | { kind: 'results'; results: readonly ResultInput[] }
   | { kind: 'timer'; timer: TimerSpec }
   | { kind: 'cancel'; reason: string }
   | { kind: 'pause' }

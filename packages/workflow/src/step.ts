@@ -25,6 +25,13 @@ export function step(ctx: StepContext, state: ExecutionState, input: StepInput):
     case 'result':
       if (isTerminal(state.status) || !recordResult(b, input)) return b.result();
       break;
+    case 'results': {
+      if (isTerminal(state.status)) return b.result();
+      let recorded = 0;
+      for (const result of input.results) if (recordResult(b, result)) recorded += 1;
+      if (recorded === 0) return b.result();
+      break;
+    }
     case 'timer':
       if (isTerminal(state.status)) return b.result();
       timerFired(b, input.timer);

@@ -129,7 +129,7 @@ export function completeIfIdle(b: StepBuilder): void {
   if (status !== 'running' && status !== 'awaiting_approval') return;
   const running = Object.values(b.state.tasks).some((t) => t.status === 'running');
   if (running) {
-    const waiting = Object.values(b.state.tasks).some((t) => t.status === 'running' && t.units.some((u) => u.kind === 'approval' && u.status === 'running'));
+    const waiting = Object.values(b.state.tasks).some((t) => t.status === 'running' && t.awaiting > 0);
     if (waiting && status === 'running') changeStatus(b, 'await_approval');
     if (!waiting && status === 'awaiting_approval') changeStatus(b, 'approval_answered');
     return;

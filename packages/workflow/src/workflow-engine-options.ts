@@ -18,8 +18,14 @@ export interface WorkflowEngineOptions {
   leaseMs?: number;
   /** How often the engine looks for executions whose lease expired. @default 10000 */
   recoverEveryMs?: number;
-  /** Results handled at once by this engine. @default 16 */
+  /**
+   * Result deliveries this engine holds at once. Those of one execution that arrive while its
+   * previous step runs are recorded together (group commit), so this bounds how large that batch
+   * can grow. @default 512
+   */
   resultConcurrency?: number;
+  /** Results recorded by one step (one transaction) at most. @default 500 */
+  resultBatch?: number;
   /** Ack timeout of the result consumer. @default 30000 */
   resultAckTimeoutMs?: number;
 }
@@ -35,6 +41,7 @@ export interface CompiledWorkflowEngineOptions {
   readonly leaseMs: number;
   readonly recoverEveryMs: number;
   readonly resultConcurrency: number;
+  readonly resultBatch: number;
   readonly resultAckTimeoutMs: number;
 }
 
@@ -49,10 +56,11 @@ export function compileWorkflowEngineOptions(options: WorkflowEngineOptions): Co
     engineId: options.engineId ?? `engine:${process.pid}:${Math.random().toString(36).slice(2, 8)}`,
     leaseMs: options.leaseMs ?? 30_000,
     recoverEveryMs: options.recoverEveryMs ?? 10_000,
-    resultConcurrency: options.resultConcurrency ?? 16,
+    resultConcurrency: options.resultConcurrency ?? 512,
+    resultBatch: options.resultBatch ?? 500,
     resultAckTimeoutMs: options.resultAckTimeoutMs ?? 30_000,
   };
-  for (const key of ['leaseMs', 'recoverEveryMs', 'resultConcurrency', 'resultAckTimeoutMs'] as const) {
+  for (const key of ['leaseMs', 'recoverEveryMs', 'resultConcurrency', 'resultBatch', 'resultAckTimeoutMs'] as const) {
     if (!Number.isInteger(compiled[key]) || compiled[key] < 1) throw new ConfigError(`engine.${key}`, `must be a positive integer, got ${String(compiled[key])}`);
   }
   return compiled;

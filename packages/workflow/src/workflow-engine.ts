@@ -13,13 +13,14 @@ import {
 } from '@weir/core';
 import { checkApproval, type ApprovalAnswer } from './approval-check.js';
 import { ApprovalError, ExecutionNotFoundError, WorkflowInputError, WorkflowNotFoundError } from './errors.js';
-import { ExecutionRepository, type ExecutionQuery, type ExecutionRecord, type TaskAttemptRecord } from './execution-repository.js';
+import { ExecutionQueue } from './execution-queue.js';
+import { ExecutionRepository, type ExecutionHead, type ExecutionQuery, type ExecutionRecord, type TaskAttemptRecord } from './execution-repository.js';
 import type { StoredEvent } from './execution-event.js';
-import { applyEvent, initialState, type ExecutionState } from './execution-state.js';
+import { initialState, inPlaceFold, type EventFold, type ExecutionState } from './execution-state.js';
 import { isTerminal } from './execution-status.js';
 import { parseAttemptId } from './task-finisher.js';
 import { step } from './step.js';
-import type { Effect, StepContext, StepInput, TimerSpec } from './step-types.js';
+import type { Effect, ResultInput, StepContext, StepInput, TimerSpec } from './step-types.js';
 import { compileWorkflowEngineOptions, type CompiledWorkflowEngineOptions, type WorkflowEngineOptions } from './workflow-engine-options.js';
 
 /** What `run` needs. */
@@ -49,21 +50,25 @@ export const APPROVAL_REQUESTED_SUBJECT = Subjects.event('execution.approval_req
 
 interface Cached {
   state: ExecutionState;
-  ctx: Omit<StepContext, 'now'>;
+  ctx: Omit<StepContext, 'now' | 'fold'>;
+  /** Owns `state`'s task runs: the next step changes them in place. */
+  fold: EventFold;
 }
 
 /**
  * The durable workflow engine: persists each step's events in one transaction, then performs its
  * effects (publish task messages, arm timers, start sub-workflows). Results are consumed durably
- * (consumer `engine`) and de-duplicated by attempt id. Executions carry a lease; an engine takes
- * over those whose lease expired and resumes them from their last event.
+ * (consumer `engine`), de-duplicated by attempt id, and group-committed: every result that arrives
+ * for an execution while its previous step runs is recorded by its next step, in one transaction,
+ * and acknowledged after it commits. Executions carry a lease; an engine takes over those whose
+ * lease expired and resumes them from their last event.
  */
 export class WorkflowEngine {
   readonly options: CompiledWorkflowEngineOptions;
   readonly executions: ExecutionRepository;
   readonly #log: Logger;
   readonly #cache = new Map<ExecutionId, Cached>();
-  readonly #chains = new Map<ExecutionId, Promise<unknown>>();
+  readonly #queue: ExecutionQueue<ResultInput>;
   readonly #timers = new Map<string, TimerHandle>();
   #consumer: Consumer | undefined;
   #housekeeping: TimerHandle | undefined;
@@ -72,6 +77,7 @@ export class WorkflowEngine {
   constructor(options: WorkflowEngineOptions) {
     this.options = compileWorkflowEngineOptions(options);
     this.executions = new ExecutionRepository(this.options.store);
+    this.#queue = new ExecutionQueue(this.options.resultBatch);
     this.#log = this.options.log.child({ component: 'workflow-engine', engine: this.options.engineId });
   }
 
@@ -92,7 +98,7 @@ export class WorkflowEngine {
     for (const handle of this.#timers.values()) this.options.clock.clearTimeout(handle);
     this.#timers.clear();
     await this.#consumer?.stop();
-    await Promise.allSettled([...this.#chains.values()]);
+    await this.#queue.idle();
     // Hand our executions over now rather than when their leases run out: their timers (retries,
     // timeouts, approval expiry) are re-armed by the next engine that claims them.
     await this.executions.releaseLeases(this.options.engineId).catch((error: unknown) => {
@@ -199,78 +205,73 @@ export class WorkflowEngine {
     for (const id of ids) {
       this.#cache.delete(id);
       this.#log.info({ execution_id: id }, 'resuming execution');
-      await this.#advance(id, (_state, _ctx, record) => ({ kind: 'recover', input: record.input }));
+      // The input matters only to a run that never started; it is read once, outside the step.
+      const input = (await this.executions.input(id)) ?? {};
+      await this.#advance(id, () => ({ kind: 'recover', input }));
     }
     return ids;
   }
 
+  /**
+   * A worker's (or sub-workflow's) result joins its execution's open batch; the delivery is
+   * acknowledged once the batch's step has committed. A result already recorded, stale, or for
+   * an execution that does not exist records nothing (the step de-duplicates by attempt id).
+   */
   async #onResult(result: TaskResult): Promise<void> {
-    const where = parseAttemptId(result.attemptId);
-    if (!where) return;
-    const recorded = await this.executions.attempt(result.attemptId);
-    if (!recorded || recorded.status !== 'running') {
-      this.#log.debug({ attempt_id: result.attemptId }, 'result already recorded or unknown: ignored');
-      return;
-    }
-    await this.#advance(result.executionId, () => ({
+    if (!parseAttemptId(result.attemptId)) return;
+    const input: ResultInput = {
       kind: 'result',
       attemptId: result.attemptId,
       status: result.status,
       output: result.output ?? null,
       error: result.error ?? null,
       by: result.worker,
-    }));
+    };
+    await this.#queue.batch(result.executionId, input, (results) =>
+      this.#step(result.executionId, () => ({ kind: 'results', results }), { ignoreMissing: true }),
+    );
   }
 
-  /** Runs `fn` after every earlier call for the same execution (one step at a time per execution). */
-  #serial<T>(id: ExecutionId, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#chains.get(id) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.#chains.set(id, tail);
-    void tail.then(() => {
-      if (this.#chains.get(id) === tail) this.#chains.delete(id);
-    });
-    return next;
+  /** Locks the execution, folds its state, steps it, persists the events, then performs the effects; one at a time per execution. */
+  #advance(id: ExecutionId, input: (state: ExecutionState, ctx: StepContext) => StepInput): Promise<void> {
+    return this.#queue.serial(id, () => this.#step(id, input));
   }
 
-  /** Locks the execution, folds its state, steps it, persists the events, then performs the effects. */
-  #advance(
-    id: ExecutionId,
-    input: (state: ExecutionState, ctx: StepContext, record: ExecutionRecord) => StepInput,
-  ): Promise<void> {
-    return this.#serial(id, async () => {
-      let effects: Effect[] = [];
-      let record: ExecutionRecord | undefined;
-      try {
-        await this.executions.transaction(async (tx) => {
-          record = await this.executions.lock(tx, id);
-          if (!record) throw new ExecutionNotFoundError(id);
-          let cached = this.#cache.get(id);
-          if (!cached || cached.state.seq > record.lastSeq) cached = { state: initialState(id), ctx: this.#context(record) };
-          let state = cached.state;
-          if (state.seq < record.lastSeq) {
-            for (const stored of await this.executions.events(tx, id, state.seq)) state = { ...applyEvent(state, stored.event), seq: stored.seq };
-          }
-          const ctx: StepContext = { ...cached.ctx, now: this.options.clock.now() };
-          const result = step(ctx, state, input(state, ctx, record));
-          for (const effect of result.effects) {
-            if (effect.kind === 'start_child') await this.#insertChild(tx, record, effect);
-          }
-          const seq = await this.executions.append(tx, { id, fromSeq: record.lastSeq, events: result.events, now: ctx.now });
-          effects = result.effects;
-          if (isTerminal(result.state.status)) this.#cache.delete(id);
-          else this.#cache.set(id, { state: { ...result.state, seq }, ctx: cached.ctx });
-        });
-      } catch (error) {
-        this.#cache.delete(id);
-        throw error;
-      }
-      if (record) await this.#perform(record, effects);
-    });
+  async #step(id: ExecutionId, input: (state: ExecutionState, ctx: StepContext) => StepInput, options: { ignoreMissing?: boolean } = {}): Promise<void> {
+    let effects: Effect[] = [];
+    let record: ExecutionHead | undefined;
+    try {
+      await this.executions.transaction(async (tx) => {
+        record = await this.executions.lock(tx, id);
+        if (!record) {
+          if (options.ignoreMissing) return this.#log.debug({ execution_id: id }, 'result for an unknown execution: ignored');
+          throw new ExecutionNotFoundError(id);
+        }
+        let cached = this.#cache.get(id);
+        if (!cached || cached.state.seq > record.lastSeq) cached = { state: initialState(id), ctx: this.#context(record), fold: inPlaceFold() };
+        let state = cached.state;
+        if (state.seq < record.lastSeq) {
+          for (const stored of await this.executions.events(tx, id, state.seq)) state = { ...cached.fold(state, stored.event), seq: stored.seq };
+        }
+        const ctx: StepContext = { ...cached.ctx, now: this.options.clock.now(), fold: cached.fold };
+        const result = step(ctx, state, input(state, ctx));
+        for (const effect of result.effects) {
+          if (effect.kind === 'start_child') await this.#insertChild(tx, record, effect);
+        }
+        const seq = await this.executions.append(tx, { id, fromSeq: record.lastSeq, events: result.events, now: ctx.now });
+        effects = result.effects;
+        if (isTerminal(result.state.status)) this.#cache.delete(id);
+        else this.#cache.set(id, { state: { ...result.state, seq }, ctx: cached.ctx, fold: cached.fold });
+      });
+    } catch (error) {
+      // The in-place fold may have changed the cached state before the step failed: drop it.
+      this.#cache.delete(id);
+      throw error;
+    }
+    if (record) await this.#perform(record, effects);
   }
 
-  #context(record: ExecutionRecord): Omit<StepContext, 'now'> {
+  #context(record: ExecutionHead): Omit<StepContext, 'now' | 'fold'> {
     const resolved = this.options.packs.workflow(record.workflow, record.pack);
     if (!resolved) throw new WorkflowNotFoundError(record.workflow, `pack ${record.pack.name} ${record.pack.version} (${record.pack.contentHash.slice(0, 12)}) is not loaded`);
     return {
@@ -281,7 +282,7 @@ export class WorkflowEngine {
     };
   }
 
-  async #insertChild(tx: Parameters<Parameters<ExecutionRepository['transaction']>[0]>[0], parent: ExecutionRecord, effect: Extract<Effect, { kind: 'start_child' }>): Promise<void> {
+  async #insertChild(tx: Parameters<Parameters<ExecutionRepository['transaction']>[0]>[0], parent: ExecutionHead, effect: Extract<Effect, { kind: 'start_child' }>): Promise<void> {
     const resolved = this.options.packs.workflow(effect.workflow, parent.pack) ?? this.options.packs.workflow(effect.workflow);
     const now = this.options.clock.now();
     await this.executions.insert(tx, {
@@ -299,9 +300,16 @@ export class WorkflowEngine {
     });
   }
 
-  async #perform(record: ExecutionRecord, effects: readonly Effect[]): Promise<void> {
+  async #perform(record: ExecutionHead, effects: readonly Effect[]): Promise<void> {
     const { bus } = this.options;
+    // Task messages of one step go out together (a with-items step dispatches hundreds); any
+    // other effect waits for those before it, so effects keep their order otherwise.
+    let publishing: Promise<void>[] = [];
     for (const effect of effects) {
+      if (effect.kind !== 'dispatch' && publishing.length > 0) {
+        await Promise.all(publishing);
+        publishing = [];
+      }
       switch (effect.kind) {
         case 'dispatch': {
           const message: TaskMessage = {
@@ -317,7 +325,7 @@ export class WorkflowEngine {
             timeoutMs: effect.timeoutMs,
             traceId: record.traceId,
           };
-          await bus.publish(TaskSubjects.work(effect.runner), message, { msgId: effect.attemptId });
+          publishing.push(bus.publish(TaskSubjects.work(effect.runner), message, { msgId: effect.attemptId }));
           break;
         }
         case 'start_child':
@@ -338,6 +346,7 @@ export class WorkflowEngine {
           break;
       }
     }
+    await Promise.all(publishing);
   }
 
   async #startChild(effect: Extract<Effect, { kind: 'start_child' }>): Promise<void> {
@@ -362,7 +371,7 @@ export class WorkflowEngine {
   }
 
   /** A sub-workflow ended: its result goes to the parent through the result stream, like a worker's. */
-  async #reportToParent(child: ExecutionRecord, end: { status: string; output: unknown; error: { code: string; message: string } | null }): Promise<void> {
+  async #reportToParent(child: ExecutionHead, end: { status: string; output: unknown; error: { code: string; message: string } | null }): Promise<void> {
     if (!child.parent) return;
     const now = this.options.clock.now();
     const result: TaskResult = {
