@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { BugError, TaskSubjects, type Consumer, type Delivery, type TaskResult } from '@weir/core';
 import { TaskRejectedError } from './errors.js';
 import { parseTaskMessage } from './task-message.js';
@@ -32,6 +33,8 @@ export class Worker {
 
   constructor(options: WorkerOptions) {
     this.options = compileWorkerOptions(options);
+    // Every task in hand listens for the stop: more than Node's default of 10 is normal, not a leak.
+    setMaxListeners(0, this.stopping.signal);
     this.executor = new TaskExecutor({
       runners: this.options.runners,
       packs: this.options.packs,
