@@ -73,6 +73,10 @@ export function compileChatOpsOptions(options: ChatOpsOptions): CompiledChatOpsO
   if (!slack.botToken?.trim()) throw new SlackConfigError('slack.botToken', 'is required (WEIR_SLACK_BOT_TOKEN, xoxb-…)');
   const socketMode = slack.socketMode ?? false;
   if (socketMode && !slack.appToken?.trim()) throw new SlackConfigError('slack.appToken', 'is required in Socket Mode (WEIR_SLACK_APP_TOKEN, xapp-…)');
+  // Slack answers another kind of token with not_allowed_token_type, which the Socket Mode client retries for ever.
+  if (socketMode && !slack.appToken?.trim().startsWith('xapp-')) {
+    throw new SlackConfigError('slack.appToken', `must be an app-level token (WEIR_SLACK_APP_TOKEN, xapp-…, scope connections:write), got one starting ${JSON.stringify(slack.appToken?.trim().slice(0, 5))}`);
+  }
   if (!socketMode && !slack.signingSecret?.trim()) throw new SlackConfigError('slack.signingSecret', 'is required in HTTP mode (WEIR_SLACK_SIGNING_SECRET)');
   const port = slack.port ?? 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new SlackConfigError('slack.port', `must be a port number, got ${String(slack.port)}`);

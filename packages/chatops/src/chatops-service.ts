@@ -1,4 +1,4 @@
-import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
 import { WeirError, newId, type LoadedPack, type Logger, type PackError } from '@weir/core';
 import { ExecutionRepository } from '@weir/workflow';
 import { AliasCatalog } from './alias-matcher.js';
@@ -13,6 +13,12 @@ import { SlackWebApi, type SlackApi, type WebApiCaller } from './slack-api.js';
 import { SlackIdentity } from './slack-identity.js';
 import { plainText, withoutMention } from './slack-text.js';
 import { ThreadReporter } from './thread-reporter.js';
+
+/**
+ * Retries of apps.connections.open, which opens (and, when Slack recycles it, reopens) the Socket
+ * Mode websocket: from 1 s, ×1.3 each time, at most 30 s apart, for about 45 minutes.
+ */
+const SOCKET_CONNECT_RETRY = { retries: 100, factor: 1.3, minTimeout: 1_000, maxTimeout: 30_000 };
 
 /** Slack event fields the app reads. */
 interface MessageEvent {
@@ -43,6 +49,8 @@ export class ChatOpsService {
   readonly #reporter: ThreadReporter;
   readonly #approvals: ApprovalMessages;
   readonly #notifications: NotificationRouter;
+  /** Socket Mode's receiver (the websocket to Slack); undefined in HTTP mode. */
+  readonly #socket: SocketModeReceiver | undefined;
   #catalog: AliasCatalog;
   #started = false;
 
@@ -50,12 +58,24 @@ export class ChatOpsService {
     this.options = compileChatOpsOptions(options);
     const { slack, clock, store, bus, policy, accounts, fleet, inventory } = this.options;
     this.#log = this.options.log.child({ component: 'chatops' });
+    const logger = boltLogger(this.#log);
+    if (slack.socketMode) {
+      // Made here rather than by Bolt, to wait for its websocket to close on stop. Its Socket Mode
+      // client calls apps.connections.open with a Web API client of its own: the same API URL, but
+      // with retries, since a reconnect whose apps.connections.open fails is never tried again.
+      this.#socket = new SocketModeReceiver({
+        appToken: slack.appToken ?? '',
+        logger,
+        logLevel: LogLevel.WARN,
+        installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: SOCKET_CONNECT_RETRY } },
+      });
+    }
     this.app = new App({
       token: slack.botToken,
-      ...(slack.socketMode ? { socketMode: true, appToken: slack.appToken } : { signingSecret: slack.signingSecret, endpoints: slack.path, port: slack.port }),
+      ...(this.#socket ? { socketMode: true, receiver: this.#socket } : { signingSecret: slack.signingSecret, endpoints: slack.path, port: slack.port }),
       // Retries are ours (SlackWebApi, then redelivery with backoff): the client's own would hold a call for half an hour.
       clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } },
-      logger: boltLogger(this.#log),
+      logger,
       logLevel: LogLevel.WARN,
       // Events are acknowledged at once (Slack's 3-second limit); the work happens after.
       processBeforeResponse: false,
@@ -89,7 +109,11 @@ export class ChatOpsService {
 
   /** Stops taking Slack requests, then lets the bus consumers settle what they hold. */
   async stop(): Promise<void> {
-    if (this.#started) await this.app.stop().catch((error: unknown) => this.#log.warn({ error: String(error) }, 'slack app stop failed'));
+    if (this.#started) {
+      // Bolt's stop only starts closing the websocket: wait for Slack's side of the close handshake.
+      await this.#socket?.client.disconnect().catch(() => {});
+      await this.app.stop().catch((error: unknown) => this.#log.warn({ error: String(error) }, 'slack app stop failed'));
+    }
     this.#started = false;
     await this.#notifications.stop();
     await this.#reporter.stop();

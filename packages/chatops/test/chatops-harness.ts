@@ -6,10 +6,12 @@ import { Accounts } from '@weir/api';
 import { SqlInventory, fleetDatabase } from '@weir/fleet';
 import { ChatOpsService } from '@weir/chatops';
 import { WeirServer } from '@weir/server';
-import { freePort, writeTestPacks, type TestPacks } from '@weir/testing';
+import { eventually, freePort, writeTestPacks, type TestPacks } from '@weir/testing';
 import { FakeSlack, sendToApp } from './fake-slack.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';
+/** The app-level token of Socket Mode. */
+export const APP_TOKEN = 'xapp-1-A1-test';
 
 const RESTART = `
 name: restart
@@ -96,6 +98,8 @@ export interface HarnessContent {
   packs?: Record<string, Record<string, string>>;
   /** The chat app's queue check period (ms). */
   queueCheckMs?: number;
+  /** Socket Mode (app token, websocket to the fake Slack) instead of signed HTTP requests. @default false */
+  socketMode?: boolean;
 }
 
 /** One line the chat app logged. */
@@ -111,19 +115,24 @@ export interface ChatOpsHarness {
   accounts: Accounts;
   slack: FakeSlack;
   chatops: ChatOpsService;
+  /** HTTP mode: where Slack's requests go (unused in Socket Mode). */
   url: string;
   packs: TestPacks;
   /** What the chat app logged (warnings and errors; info too). */
   logged: LoggedLine[];
-  /** Posts a mention of the app into a channel (C1 unless told) as `user`; resolves with the mention's ts. */
+  /**
+   * Posts a mention of the app into a channel (C1 unless told) as `user`; resolves with the
+   * mention's ts and the HTTP status, or in Socket Mode 200 once the envelope is acknowledged.
+   * `retryNum` marks a redelivery (`X-Slack-Retry-Num`, or the envelope's `retry_attempt`).
+   */
   mention(user: string, text: string, options?: { eventId?: string; ts?: string; retryNum?: number; channel?: string }): Promise<{ ts: string; status: number }>;
-  /** Runs `/weir <text>` as `user` in a channel (C1 unless told). */
+  /** Runs `/weir <text>` as `user` in a channel (C1 unless told); the status as for {@link mention}. */
   slash(user: string, text: string, options?: { channel?: string }): Promise<{ status: number }>;
   /** Starts another chat app on the same server and Slack: a second replica (stopped with the harness). */
   replica(): Promise<ChatOpsService>;
   /** Requests a run as the API would (no chat thread); resolves with the request id. */
   request(workflow: string, parameters: Record<string, unknown>, requester?: string): Promise<string>;
-  /** Clicks an approval button as `user`. */
+  /** Clicks an approval button as `user` (over the websocket in Socket Mode). */
   click(user: string, actionId: string, value: string, comment?: string): Promise<{ status: number }>;
   stop(): Promise<void>;
 }
@@ -174,7 +183,9 @@ export async function startChatOps(content: HarnessContent = {}): Promise<ChatOp
       fleet: server.fleet,
       inventory: new SqlInventory({ db: fleetDatabase(server.store.db) }),
       packs: loaded.packs,
-      slack: { botToken: 'xoxb-test', signingSecret: SIGNING_SECRET, apiUrl: slack.url, port: await freePort(), host: '127.0.0.1' },
+      slack: content.socketMode
+        ? { botToken: 'xoxb-test', appToken: APP_TOKEN, socketMode: true, apiUrl: slack.url }
+        : { botToken: 'xoxb-test', signingSecret: SIGNING_SECRET, apiUrl: slack.url, port: await freePort(), host: '127.0.0.1' },
       slackRetry: { retries: 2, firstDelayMs: 20 },
       queueCheckMs: content.queueCheckMs,
       log: recordingLogger(logged),
@@ -183,6 +194,12 @@ export async function startChatOps(content: HarnessContent = {}): Promise<ChatOp
   const port = chatops.options.slack.port;
   await chatops.start();
   const url = `http://127.0.0.1:${port}/slack/events`;
+  /** Socket Mode: sends an envelope and resolves with 200 once the app acknowledges it (0 if it does not within 5 s). */
+  const overSocket = async (type: 'events_api' | 'slash_commands' | 'interactive', payload: Record<string, unknown>, retryAttempt?: number) => {
+    const envelopeId = slack.deliver(type, payload, retryAttempt === undefined ? {} : { retryAttempt });
+    const acked = await eventually(async () => slack.acks.some((a) => a.envelope_id === envelopeId), (x) => x, 5_000, 10);
+    return { status: acked ? 200 : 0 };
+  };
   return {
     server,
     accounts,
@@ -203,11 +220,15 @@ export async function startChatOps(content: HarnessContent = {}): Promise<ChatOp
         event_time: Math.floor(Date.now() / 1000),
         event: { type: 'app_mention', user, text: `<@UWEIR> ${text}`, channel: options.channel ?? 'C1', ts, event_ts: ts },
       };
-      const { status } = await sendToApp(url, SIGNING_SECRET, { json }, options.retryNum === undefined ? {} : { retryNum: options.retryNum });
+      const { status } = content.socketMode
+        ? await overSocket('events_api', json, options.retryNum)
+        : await sendToApp(url, SIGNING_SECRET, { json }, options.retryNum === undefined ? {} : { retryNum: options.retryNum });
       return { ts, status };
     },
     async slash(user, text, options = {}) {
-      return sendToApp(url, SIGNING_SECRET, { form: { command: '/weir', text, user_id: user, user_name: user.toLowerCase(), channel_id: options.channel ?? 'C1', channel_name: 'ops', team_id: 'T1', team_domain: 'weir', response_url: 'http://127.0.0.1:9/unused', trigger_id: `t${++sequence}`, api_app_id: 'A1', token: 'unused' } });
+      const form = { command: '/weir', text, user_id: user, user_name: user.toLowerCase(), channel_id: options.channel ?? 'C1', channel_name: 'ops', team_id: 'T1', team_domain: 'weir', response_url: 'http://127.0.0.1:9/unused', trigger_id: `t${++sequence}`, api_app_id: 'A1', token: 'unused' };
+      if (content.socketMode) return overSocket('slash_commands', form);
+      return sendToApp(url, SIGNING_SECRET, { form });
     },
     async replica() {
       const replica = await chatApp();
@@ -235,6 +256,7 @@ export async function startChatOps(content: HarnessContent = {}): Promise<ChatOp
         response_url: 'http://127.0.0.1:9/unused',
         actions: [{ type: 'button', action_id: actionId, block_id: 'b1', value, action_ts: String(Date.now() / 1000) }],
       };
+      if (content.socketMode) return overSocket('interactive', payload);
       return sendToApp(url, SIGNING_SECRET, { form: { payload: JSON.stringify(payload) } });
     },
     async stop() {

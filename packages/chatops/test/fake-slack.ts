@@ -1,23 +1,55 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketPeer } from './web-socket-peer.js';
 
 /** One Web API call the app made. */
 export interface SlackCall {
   method: string;
   args: Record<string, unknown>;
+  /** The bearer token of the call's `Authorization` header, if any. */
+  token?: string | undefined;
+}
+
+/** One Socket Mode envelope the fake sent down the websocket. */
+export interface SocketEnvelope {
+  envelope_id: string;
+  type: 'events_api' | 'slash_commands' | 'interactive';
+  payload: Record<string, unknown>;
+  accepts_response_payload: boolean;
+  retry_attempt?: number;
+  retry_reason?: string;
+}
+
+/** An acknowledgement the app sent back over the websocket: `{ envelope_id, payload }`. */
+export interface SocketAck {
+  envelope_id: string;
+  payload?: Record<string, unknown>;
 }
 
 /**
  * A local stand-in for Slack's Web API: answers every method the app uses with Slack-shaped JSON
  * and records each call, in order. Bolt's client reaches it through `slackApiUrl`.
+ *
+ * Socket Mode too: `apps.connections.open`, called with an app-level token (`xapp-…`), answers
+ * `ws://127.0.0.1:<port>/link/?ticket=…` on the same port; a websocket opened there gets Slack's
+ * `hello`, then whatever {@link deliver} sends; the app's acknowledgements are kept in {@link acks}.
  */
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
   readonly emails = new Map<string, string>();
   readonly channels = new Map<string, string>();
+  /** Socket Mode: every envelope sent, in order. */
+  readonly envelopes: SocketEnvelope[] = [];
+  /** Socket Mode: every acknowledgement received, in order. */
+  readonly acks: SocketAck[] = [];
+  /** Socket Mode: every websocket the app opened, the current one last. */
+  readonly sockets: WebSocketPeer[] = [];
   #server: Server | undefined;
   #ts = 1_700_000_000;
+  #envelopeSeq = 0;
+  #tickets = 0;
   readonly #failures = new Map<string, number>();
 
   get url(): string {
@@ -52,6 +84,29 @@ export class FakeSlack {
     return lines;
   }
 
+  /**
+   * Socket Mode: sends an envelope down the app's current websocket, as Slack does: `events_api`
+   * (payload: the Events API body), `slash_commands` (the command's fields), `interactive`.
+   * `retryAttempt` marks a redelivery. Returns the envelope id.
+   */
+  deliver(type: SocketEnvelope['type'], payload: Record<string, unknown>, options: { retryAttempt?: number; envelopeId?: string } = {}): string {
+    const socket = this.sockets.at(-1);
+    if (!socket?.open) throw new Error('no Socket Mode connection is open');
+    const envelope: SocketEnvelope = { envelope_id: options.envelopeId ?? `env-${++this.#envelopeSeq}`, type, payload, accepts_response_payload: type !== 'events_api' };
+    if (type === 'events_api') {
+      envelope.retry_attempt = options.retryAttempt ?? 0;
+      envelope.retry_reason = options.retryAttempt ? 'timeout' : '';
+    }
+    this.envelopes.push(envelope);
+    socket.send(JSON.stringify(envelope));
+    return envelope.envelope_id;
+  }
+
+  /** Socket Mode: asks the app to reconnect, as Slack does before recycling a connection. */
+  refreshConnection(): void {
+    this.sockets.at(-1)?.send(JSON.stringify({ type: 'disconnect', reason: 'refresh_requested', debug_info: { host: 'fake-slack' } }));
+  }
+
   async start(): Promise<void> {
     this.#server = createServer((request, response) => {
       let body = '';
@@ -59,27 +114,51 @@ export class FakeSlack {
       request.on('end', () => {
         const method = (request.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
         const args = parseBody(body, request.headers['content-type'] ?? '');
+        const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? (typeof args.token === 'string' ? args.token : undefined);
         const failures = this.#failures.get(method) ?? 0;
         if (failures > 0) {
           this.#failures.set(method, failures - 1);
-          this.calls.push({ method: `${method} (failed)`, args });
+          this.calls.push({ method: `${method} (failed)`, args, token });
           response.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'service_unavailable' }));
           return;
         }
-        const answer = this.#answer(method, args);
-        this.calls.push({ method, args });
+        const answer = this.#answer(method, args, token);
+        this.calls.push({ method, args, token });
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
       });
+    });
+    this.#server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
+      if (!(request.url ?? '').startsWith('/link/')) {
+        socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+        return;
+      }
+      const peer = WebSocketPeer.accept(request, socket, (text) => this.#received(text));
+      if (!peer) return;
+      this.sockets.push(peer);
+      peer.send(JSON.stringify({ type: 'hello', num_connections: this.sockets.filter((s) => s.open).length, debug_info: { host: 'fake-slack', approximate_connection_time: 18060 }, connection_info: { app_id: 'A1' } }));
     });
     await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
   }
 
   async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.socket.destroy();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
   }
 
-  #answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+  /** A message from the app over the websocket: Socket Mode only sends acknowledgements. */
+  #received(text: string): void {
+    const message = JSON.parse(text) as SocketAck;
+    if (typeof message.envelope_id === 'string') this.acks.push(message);
+  }
+
+  #answer(method: string, args: Record<string, unknown>, token: string | undefined): Record<string, unknown> {
     switch (method) {
+      case 'apps.connections.open': {
+        // Only an app-level token may open a connection.
+        if (!token?.startsWith('xapp-')) return { ok: false, error: 'not_allowed_token_type' };
+        const address = this.#server?.address() as AddressInfo | undefined;
+        return { ok: true, url: `ws://127.0.0.1:${address?.port ?? 0}/link/?ticket=t${++this.#tickets}&app_id=A1` };
+      }
       case 'auth.test':
         return { ok: true, url: 'https://weir-test.slack.com/', team: 'Weir', user: 'weir', team_id: 'T1', user_id: 'UWEIR', bot_id: 'BWEIR' };
       case 'chat.postMessage': {
