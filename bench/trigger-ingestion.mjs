@@ -4,13 +4,18 @@
 // once it is validated (schema), published, stored (the recorder's batched insert) and matched
 // (the rules engine has recorded every enforcement it makes and published its requests).
 // Reports the rate over the HTTP webhooks and, apart, through the same intake in-process.
+// WEIR_BENCH_STORE=rules measures the other placement of the trigger store: the sensors' recorder
+// does not consume (`sensors.recorder.consume: false`) and the rules engine stores each trigger with
+// its enforcements (`recordTriggers`): one delivery and one ack per trigger fewer. WeirServer does
+// not wire that yet, so the bench runs roles api,sensors and starts the RulesEngine itself on the
+// server's bus and store, in the same process.
 // Run alone: npm run build && node bench/trigger-ingestion.mjs [triggers]
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
 import pg from 'pg';
 import { loadPacks, silentLogger } from '../packages/core/dist/index.js';
-import { matchTrigger, RuleIndex } from '../packages/rules/dist/index.js';
+import { matchTrigger, RuleIndex, RulesEngine } from '../packages/rules/dist/index.js';
 import { WeirServer } from '../packages/server/dist/index.js';
 import { qualifiedType, ruleSpecs, triggerSamples, typeName, TYPES, writePacks } from './lib/rule-set.mjs';
 import { serviceCpuMs } from './lib/process-cpu.mjs';
@@ -22,6 +27,7 @@ const CONCURRENCY = 64;
 const DATABASE_URL = process.env.WEIR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const NATS_URL = process.env.WEIR_NATS_URL ?? 'nats://127.0.0.1:4222';
 const CLIENT = fileURLToPath(new URL('./lib/webhook-client.mjs', import.meta.url));
+const RULES_STORE = process.env.WEIR_BENCH_STORE === 'rules';
 
 // --- A database and a bus namespace of our own -----------------------------------------------
 const dbName = `weir_bench_${process.pid}`;
@@ -32,6 +38,7 @@ const namespace = `bench${process.pid}`;
 
 const packs = writePacks(ruleSpecs());
 let server;
+let rules;
 let counts;
 try {
   const loaded = await loadPacks(packs.root);
@@ -39,16 +46,23 @@ try {
   const index = RuleIndex.fromPacks(loaded.packs);
 
   server = await WeirServer.start({
-    roles: ['api', 'sensors', 'rules'],
+    roles: RULES_STORE ? ['api', 'sensors'] : ['api', 'sensors', 'rules'],
     databaseUrl,
     natsUrl: NATS_URL,
     busNamespace: namespace,
     packsDir: packs.root,
     autoMigrate: true,
     http: { host: '127.0.0.1', port: 0 },
-    sensors: { webhooks: Array.from({ length: TYPES }, (_, t) => ({ name: typeName(t), triggerType: qualifiedType(t), auth: { kind: 'none' } })) },
+    sensors: {
+      webhooks: Array.from({ length: TYPES }, (_, t) => ({ name: typeName(t), triggerType: qualifiedType(t), auth: { kind: 'none' } })),
+      ...(RULES_STORE ? { recorder: { consume: false } } : {}),
+    },
     log: silentLogger,
   });
+  if (RULES_STORE) {
+    rules = new RulesEngine({ store: server.store, bus: server.bus, rules: index, recordTriggers: true, log: silentLogger });
+    await rules.start();
+  }
   counts = new pg.Client({ connectionString: databaseUrl });
   await counts.connect();
 
@@ -158,9 +172,11 @@ try {
   }
   const first = [...httpRuns, ...intakeRuns][0];
   rows.push({ figure: 'enforcements per trigger', value: first.enforcements / first.n, unit: '', note: '1,000 rules over 100 types; each enforcement recorded in PostgreSQL, each request published' });
-  report('trigger-ingestion', rows, { triggers: TRIGGERS, concurrency: CONCURRENCY, runs: { http: strip(httpRuns), intake: strip(intakeRuns) } });
+  if (RULES_STORE) rows.push({ figure: 'triggers stored by', value: 'the rules engine', unit: '', note: 'sensors.recorder.consume: false, RulesEngine recordTriggers' });
+  report('trigger-ingestion', rows, { triggers: TRIGGERS, concurrency: CONCURRENCY, triggersStoredBy: RULES_STORE ? 'rules' : 'recorder', runs: { http: strip(httpRuns), intake: strip(intakeRuns) } });
 } finally {
   await counts?.end();
+  await rules?.stop();
   const streams = server ? Object.values(server.bus.streamNames ?? {}) : [];
   await server?.stop();
   packs.remove();

@@ -17,7 +17,7 @@ import { BusClosedError } from './errors.js';
 import { InProcessBroker, type BrokerDelivery, type ConsumerGroup, type GroupMember, type WireMessage } from './in-process-broker.js';
 import { compileInProcessBusOptions, type CompiledInProcessBusOptions, type InProcessBusOptions } from './in-process-bus-options.js';
 import { decodeBody, encodeBody } from './message-codec.js';
-import { assertPublishable, assertSubscribable } from './stream-for.js';
+import { assertPublishable, assertSubscribable, streamFor } from './stream-for.js';
 
 /**
  * The bus for embedded mode (`weir up`): JetStream's semantics in memory. Streams are logs,
@@ -52,6 +52,17 @@ export class InProcessBus implements Bus {
     this.assertOpen();
     assertPublishable(subject);
     this.broker.publish({ subject, body: encodeBody(subject, data), headers: options.headers ?? {}, msgId: options.msgId });
+  }
+
+  /** Checks and encodes every message first (a bad one publishes nothing), then stores them in order. */
+  async publishMany(messages: Parameters<Bus['publishMany']>[0]): Promise<void> {
+    this.assertOpen();
+    const wire = messages.map(({ subject, data, options = {} }): WireMessage => {
+      assertPublishable(subject);
+      streamFor(subject);
+      return { subject, body: encodeBody(subject, data), headers: options.headers ?? {}, msgId: options.msgId };
+    });
+    for (const message of wire) this.broker.publish(message);
   }
 
   /**

@@ -6,6 +6,7 @@ import { decodeBody } from './message-codec.js';
 import { fromNatsHeaders } from './nats-headers.js';
 import { describeNatsError } from './nats-setup.js';
 import type { NatsNamespace } from './nats-namespace.js';
+import type { NatsSendQueue } from './nats-send-queue.js';
 
 export interface NatsConsumerParams {
   consumer: JsConsumer;
@@ -13,6 +14,8 @@ export interface NatsConsumerParams {
   policy: DeliveryPolicy;
   handler: DeliveryHandler;
   namespace: NatsNamespace;
+  /** Settlements leave with the connection's other small messages (one write per turn). */
+  sendQueue: NatsSendQueue;
   pullExpiresMs: number;
   log: Logger;
 }
@@ -140,21 +143,27 @@ export class NatsConsumer implements Consumer {
     this.running.add(run);
   }
 
-  /** Settles through JetStream's ack protocol; a dead member's late settlements are dropped. */
+  /**
+   * Settles through JetStream's ack protocol, sent in the next check phase with the turn's other
+   * messages; a dead member's late settlements are dropped (also those queued when it died).
+   */
   private control(msg: JsMsg): DeliveryControl {
+    const queue = this.params.sendQueue;
+    const send = (settle: () => void): void =>
+      queue.defer(() => {
+        if (this.dead) return;
+        try {
+          settle();
+        } catch (error) {
+          // The connection is closed or closing: the broker redelivers after the ack timeout.
+          this.params.log.warn({ subject: msg.subject, err: describeNatsError(error) }, 'settling a delivery failed');
+        }
+      });
     return {
-      ack: async () => {
-        if (!this.dead) msg.ack();
-      },
-      nak: async (delayMs) => {
-        if (!this.dead) msg.nak(delayMs);
-      },
-      term: async () => {
-        if (!this.dead) msg.term();
-      },
-      working: async () => {
-        if (!this.dead) msg.working();
-      },
+      ack: async () => send(() => msg.ack()),
+      nak: async (delayMs) => send(() => msg.nak(delayMs)),
+      term: async () => send(() => msg.term()),
+      working: async () => send(() => msg.working()),
     };
   }
 }

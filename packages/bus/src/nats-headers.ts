@@ -12,6 +12,15 @@ export function toNatsHeaders(values: Record<string, string> | undefined): MsgHd
   return h;
 }
 
+/** The headers of a JetStream publish: `values` plus the msgId as `Nats-Msg-Id`; undefined when there are none. */
+export function publishHeaders(values: Record<string, string> | undefined, msgId: string | undefined): MsgHdrs | undefined {
+  const h = toNatsHeaders(values);
+  if (msgId === undefined) return h;
+  const withId = h ?? natsHeaders();
+  withId.set(MSG_ID, msgId);
+  return withId;
+}
+
 /** NATS headers to plain headers (last value wins) and the publisher's msgId. */
 export function fromNatsHeaders(h: MsgHdrs | undefined): { headers: Record<string, string>; msgId: string | undefined } {
   const headers: Record<string, string> = {};

@@ -79,6 +79,52 @@ for (const { backend, available } of BACKENDS) {
       });
     });
 
+    describe('publishMany', () => {
+      it('stores every message, in order, with its headers and msgId', async () => {
+        const subject = Subjects.task(uid());
+        const ids = [uid(), uid(), uid()];
+        await h.bus.publishMany(ids.map((msgId, n) => ({ subject, data: { n }, options: { msgId, headers: { 'trace-id': `t${n}` } } })));
+        const got: Array<{ data: unknown; msgId: string | undefined; headers: Record<string, string> }> = [];
+        await h.bus.consume({ name: `many-${uid()}`, subject }, async (d) => {
+          got.push({ data: d.data, msgId: d.msgId, headers: d.headers });
+        });
+        await waitFor('three messages', () => got.length === 3);
+        expect(got).toEqual(ids.map((msgId, n) => ({ data: { n }, msgId, headers: { 'trace-id': `t${n}` } })));
+      });
+
+      it('drops messages whose msgId was already published, so a retried batch stores nothing twice', async () => {
+        const subject = Subjects.task(uid());
+        const [a, b] = [uid(), uid()];
+        await h.bus.publishMany([{ subject, data: { n: 1 }, options: { msgId: a } }]);
+        await h.bus.publishMany([
+          { subject, data: { n: 1 }, options: { msgId: a } },
+          { subject, data: { n: 2 }, options: { msgId: b } },
+        ]);
+        const got: unknown[] = [];
+        await h.bus.consume({ name: `many-dedup-${uid()}`, subject }, async (d) => {
+          got.push(d.data);
+        });
+        await waitFor('two messages', () => got.length === 2);
+        await sleep(300);
+        expect(got).toEqual([{ n: 1 }, { n: 2 }]);
+      });
+
+      it('publishes nothing when one subject has no stream', async () => {
+        const subject = Subjects.task(uid());
+        await expect(h.bus.publishMany([{ subject, data: { n: 1 } }, { subject: 'weir.nowhere.x', data: {} }])).rejects.toMatchObject({ code: 'BUS_NO_STREAM' });
+        const got: unknown[] = [];
+        await h.bus.consume({ name: `many-none-${uid()}`, subject }, async (d) => {
+          got.push(d.data);
+        });
+        await sleep(300);
+        expect(got).toEqual([]);
+      });
+
+      it('resolves at once for no messages', async () => {
+        await expect(h.bus.publishMany([])).resolves.toBeUndefined();
+      });
+    });
+
     describe('durable consumer', () => {
       it('consumes messages published before the consumer existed', async () => {
         const subject = Subjects.task(uid());

@@ -145,4 +145,46 @@ const natsUp = await serviceAvailable('nats');
       await bus.close();
     }
   });
+
+  describe('publishing with acks awaited on a shared inbox', () => {
+    it('fails a publish whose stream is gone with "no responders", naming the subject', async () => {
+      const bus = await NatsBus.connect({ url: TEST_NATS_URL, deadLetters, namespace: newNamespace(), storage: 'memory' });
+      try {
+        await deleteStreams([bus.streamNames.WEIR_TASKS]);
+        const subject = Subjects.task('shell');
+        await expect(bus.publish(subject, {})).rejects.toMatchObject({ code: 'BUS_PUBLISH_FAILED', subject, message: expect.stringContaining('no responders') });
+      } finally {
+        await bus.close();
+      }
+    });
+
+    it('fails a publish nobody acknowledges after publishTimeoutMs, and only that one', async () => {
+      const namespace = newNamespace();
+      const bus = await NatsBus.connect({ url: TEST_NATS_URL, deadLetters, namespace, storage: 'memory', publishTimeoutMs: 300 });
+      const nc = await connect({ servers: TEST_NATS_URL });
+      try {
+        await deleteStreams([bus.streamNames.WEIR_TASKS]);
+        // A listener that never answers: the server sees a responder, so only the timeout can end the wait.
+        nc.subscribe(`${namespace}.weir.task.>`);
+        await nc.flush();
+        const started = Date.now();
+        const results = await Promise.allSettled([bus.publish(Subjects.task('shell'), {}), bus.publish(Subjects.event('x'), { ok: true })]);
+        expect(results[0]).toMatchObject({ status: 'rejected', reason: { code: 'BUS_PUBLISH_FAILED', message: expect.stringContaining('within 300 ms') } });
+        expect(results[1]).toMatchObject({ status: 'fulfilled' });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      } finally {
+        await nc.close();
+        await bus.close();
+      }
+    });
+
+    it('waits at close for the acks of publishes already sent', async () => {
+      const bus = await NatsBus.connect({ url: TEST_NATS_URL, deadLetters, namespace: newNamespace(), storage: 'memory' });
+      const subject = Subjects.task('noop');
+      const publishing = bus.publishMany(Array.from({ length: 500 }, (_, n) => ({ subject, data: { n }, options: { msgId: `m-${n}` } })));
+      await bus.close();
+      await expect(publishing).resolves.toBeUndefined();
+      expect((await streamInfo(bus.streamNames.WEIR_TASKS)).state.messages).toBe(500);
+    });
+  });
 });

@@ -125,6 +125,13 @@ export interface Bus {
   /** Publishes durably: resolves once the bus has stored the message. */
   publish(subject: string, data: unknown, options?: PublishOptions): Promise<void>;
   /**
+   * Publishes several messages durably, all sent before any acknowledgement is awaited: resolves
+   * once the bus has stored every one. Rejects with the first failure once every message has
+   * settled; the others may be stored, so a caller retries with the same msgIds (de-duplicated).
+   * Every subject is checked before anything is sent: a bad one publishes nothing.
+   */
+  publishMany(messages: ReadonlyArray<{ subject: string; data: unknown; options?: PublishOptions }>): Promise<void>;
+  /**
    * Fan-out: `handler` sees every JSON message on `subject` (`*`, `>` allowed) published after this
    * resolves. A body that is not JSON goes to `options.onUndecodable`, or is skipped with a warning.
    */

@@ -27,6 +27,14 @@ export interface RulesEngineOptions {
   ackTimeoutMs?: number;
   /** Deliveries before a trigger that keeps failing becomes a dead letter. @default 5 */
   maxDeliver?: number;
+  /**
+   * Also store every trigger (the `triggers` table), batched with the replica's other triggers and
+   * before the trigger is acked, so the sensors' recorder need not consume the stream too
+   * (`sensors.recorder.consume: false`): one delivery and one ack per trigger fewer. Leave it off
+   * while the recorder consumes: both would write every trigger (harmless, duplicates are ignored,
+   * but twice the writes). @default false
+   */
+  recordTriggers?: boolean;
 }
 
 /** {@link RulesEngineOptions} with defaults filled in. */
@@ -41,6 +49,7 @@ export interface CompiledRulesEngineOptions {
   readonly enforcementBatchSize: number;
   readonly ackTimeoutMs: number;
   readonly maxDeliver: number;
+  readonly recordTriggers: boolean;
 }
 
 /** Fills defaults, builds the rule index and validates; never mutates `options`. */
@@ -56,11 +65,13 @@ export function compileRulesEngineOptions(options: RulesEngineOptions): Compiled
     enforcementBatchSize: options.enforcementBatchSize ?? 1000,
     ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
     maxDeliver: options.maxDeliver ?? 5,
+    recordTriggers: options.recordTriggers ?? false,
   };
   for (const key of ['concurrency', 'enforcementBatchSize', 'ackTimeoutMs', 'maxDeliver'] as const) {
     const value = compiled[key];
     if (!Number.isInteger(value) || value < 1) throw new ConfigError(`rules.${key}`, `must be a positive integer, got ${value}`);
   }
+  if (typeof compiled.recordTriggers !== 'boolean') throw new ConfigError('rules.recordTriggers', `must be true or false, got ${JSON.stringify(compiled.recordTriggers)}`);
   if (compiled.consumerName === '') throw new ConfigError('rules.consumerName', 'must not be empty');
   return compiled;
 }

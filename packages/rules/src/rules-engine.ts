@@ -4,6 +4,7 @@ import { EnforcementRepository, isGuarded, type Enforcement, type EnforceInput, 
 import { RulesEngineStateError } from './errors.js';
 import { RuleIndex } from './rule-index.js';
 import { compileRulesEngineOptions, type CompiledRulesEngineOptions, type RulesEngineOptions } from './rules-engine-options.js';
+import { TriggerBatcher } from './trigger-batcher.js';
 import { parseTriggerMessage } from './trigger-message.js';
 import { matchTrigger, type RuleOutcome } from './trigger-matcher.js';
 import { requestMessageId, WORKFLOW_REQUEST_SUBJECT, type WorkflowRequest } from './workflow-request.js';
@@ -43,6 +44,7 @@ export class RulesEngine {
   readonly #options: CompiledRulesEngineOptions;
   readonly #enforcements: EnforcementRepository;
   readonly #batcher: EnforcementBatcher;
+  readonly #triggers: TriggerBatcher | undefined;
   #index: RuleIndex;
   #consumer: Consumer | undefined;
   readonly #stats: RulesEngineStats = {
@@ -54,6 +56,7 @@ export class RulesEngine {
     this.#index = this.#options.index;
     this.#enforcements = new EnforcementRepository(this.#options.store);
     this.#batcher = new EnforcementBatcher(this.#enforcements, { maxBatch: this.#options.enforcementBatchSize });
+    this.#triggers = this.#options.recordTriggers ? new TriggerBatcher(this.#options.store.triggers, { maxBatch: this.#options.enforcementBatchSize }) : undefined;
   }
 
   /** The index matching uses now. */
@@ -112,33 +115,39 @@ export class RulesEngine {
       log.debug({ component: 'rules', trace_id: trigger.traceId, trigger_id: trigger.id, rule: failure.rule, error: failure.message }, 'criteria evaluation failed');
     }
     const result: TriggerProcessed = { triggerId: trigger.id, evaluated: match.evaluated, enforcements: [], published: 0 };
+    // With recordTriggers, the trigger joins the replica's next batched trigger insert, alongside.
+    const storing = this.#triggers?.record(trigger);
     // Every rule's enforcement at once: those without dedup or throttle join the replica's next
     // batched write; the others are decided one transaction each, as before.
-    const decided = await Promise.all(
+    const deciding = Promise.all(
       match.outcomes.map((outcome): Promise<EnforceResult> => {
         const input = enforceInput(trigger, outcome, now);
         return isGuarded(input) ? this.#enforcements.enforce(input) : this.#batcher.enforce(input);
       }),
     );
-    const publishing: Array<Promise<void>> = [];
+    const [decided] = await Promise.all([deciding, storing]);
+    const requests: Array<{ enforcement: Enforcement; request: WorkflowRequest }> = [];
     for (const { enforcement, replay } of decided) {
       result.enforcements.push(enforcement);
       if (replay) this.#stats.replays++;
       else this.#count(enforcement);
-      if (enforcement.outcome === 'requested' && enforcement.request) publishing.push(this.#publish(trigger, enforcement, enforcement.request));
+      if (enforcement.outcome === 'requested' && enforcement.request) requests.push({ enforcement, request: enforcement.request });
     }
-    // Published together (JetStream acks awaited at once), and only then is the trigger acked.
-    await Promise.all(publishing);
-    result.published = publishing.length;
+    // Published together (sent at once, JetStream acks awaited together), and only then is the
+    // trigger acked; a redelivery republishes with the same msgIds, which the stream drops.
+    if (requests.length > 0) {
+      await this.#options.bus.publishMany(
+        requests.map(({ enforcement, request }) => ({ subject: WORKFLOW_REQUEST_SUBJECT, data: request, options: { msgId: requestMessageId(trigger.id, enforcement.rule) } })),
+      );
+      for (const { enforcement } of requests) {
+        this.#options.log.info(
+          { component: 'rules', trace_id: trigger.traceId, trigger_id: trigger.id, rule: enforcement.rule, request_id: enforcement.requestId },
+          'workflow requested',
+        );
+      }
+    }
+    result.published = requests.length;
     return result;
-  }
-
-  async #publish(trigger: Trigger, enforcement: Enforcement, request: WorkflowRequest): Promise<void> {
-    await this.#options.bus.publish(WORKFLOW_REQUEST_SUBJECT, request, { msgId: requestMessageId(trigger.id, enforcement.rule) });
-    this.#options.log.info(
-      { component: 'rules', trace_id: trigger.traceId, trigger_id: trigger.id, rule: enforcement.rule, request_id: enforcement.requestId },
-      'workflow requested',
-    );
   }
 
   async #handle(delivery: Delivery): Promise<void> {

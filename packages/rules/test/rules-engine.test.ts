@@ -15,10 +15,10 @@ describe('rules engine over the in-process bus and PGlite', () => {
   }, 60_000);
   afterAll(() => store.close());
 
-  function setup(rules: RuleIndex, clock = new SimulatedClock()) {
+  function setup(rules: RuleIndex, clock = new SimulatedClock(), options: { recordTriggers?: boolean } = {}) {
     const deadLetters: DeadLetter[] = [];
     const bus = new InProcessBus({ deadLetters: { record: async (l) => void deadLetters.push(l) } });
-    const engine = new RulesEngine({ store, bus, clock, rules });
+    const engine = new RulesEngine({ store, bus, clock, rules, ...options });
     const requests: Array<BusMessage<WorkflowRequest>> = [];
     const ready = bus.subscribe<WorkflowRequest>('weir.request.>', (m) => void requests.push(m));
     return { bus, engine, clock, requests, deadLetters, ready };
@@ -54,6 +54,27 @@ describe('rules engine over the in-process bus and PGlite', () => {
     expect(engine.stats()).toMatchObject({ requested: 1, replays: 1, throttled: 0 });
     // Republished with the same id and msgId: the stream stores it once (subscribers see each publish).
     expect(new Set(requests.map((r) => `${r.data.id}/${r.msgId ?? ''}`)).size).toBe(1);
+  });
+
+  it('stores each trigger once with recordTriggers, matched or not, even when it is redelivered', async () => {
+    const name = uniqueName('page');
+    const { engine, ready } = setup(RuleIndex.fromDefinitions([makeRule({ name })]), new SimulatedClock(), { recordTriggers: true });
+    await ready;
+    const matched = makeTrigger(alert('web-01'));
+    const unmatched = { ...makeTrigger({ unrelated: true }), type: 'nothing.matches' };
+    await Promise.all([engine.process(matched), engine.process(unmatched)]);
+    await engine.process(matched);
+    expect(await store.triggers.get(matched.id)).toEqual(matched);
+    expect(await store.triggers.get(unmatched.id)).toEqual(unmatched);
+    expect(await engine.enforcements.forTrigger(matched.id)).toHaveLength(1);
+  });
+
+  it('leaves triggers to the recorder by default', async () => {
+    const { engine, ready } = setup(RuleIndex.fromDefinitions([makeRule({ name: uniqueName('page') })]));
+    await ready;
+    const trigger = makeTrigger(alert('web-01'));
+    await engine.process(trigger);
+    expect(await store.triggers.get(trigger.id)).toBeUndefined();
   });
 
   it('folds repeats of an alert within the dedup window into the first request and counts them', async () => {

@@ -43,6 +43,12 @@ export interface SensorsConfig {
   recorder?: {
     /** Store triggers from `weir.trigger.>`. @default true */
     enabled?: boolean;
+    /**
+     * Consume `weir.trigger.>` to store triggers. `false` leaves the storing to the rules engine
+     * (its `recordTriggers`, one delivery per trigger fewer) and keeps only retention here. Turn it
+     * off only where the rules engine records triggers, or triggers go unrecorded. @default true
+     */
+    consume?: boolean;
     /** @default 500 */
     batchSize?: number;
     /** @default 50 (ms) */
@@ -82,7 +88,7 @@ export interface CompiledSensorsOptions {
   readonly timers: readonly TimerSchedule[];
   readonly subjects: readonly SubjectSensorDefinition[];
   readonly pollers: { enabled: boolean; intervalsMs: Readonly<Record<string, number>> };
-  readonly recorder: { enabled: boolean; batchSize: number; batchDelayMs: number; retentionMs: number; gcIntervalMs: number };
+  readonly recorder: { enabled: boolean; consume: boolean; batchSize: number; batchDelayMs: number; retentionMs: number; gcIntervalMs: number };
 }
 
 const NAME = /^[a-z0-9][a-z0-9_-]*$/;
@@ -149,6 +155,7 @@ export function compileSensorsOptions(options: SensorsServiceOptions): CompiledS
     pollers: { enabled: config.pollers?.enabled ?? true, intervalsMs },
     recorder: {
       enabled: recorder.enabled ?? true,
+      consume: recorder.consume ?? true,
       batchSize,
       batchDelayMs: duration('sensors.recorder.batchDelay', recorder.batchDelay ?? 50, 1),
       retentionMs: duration('sensors.recorder.retention', recorder.retention ?? '7d', 0),

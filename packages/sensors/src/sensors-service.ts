@@ -45,7 +45,7 @@ export class SensorsService {
     this.intake = new TriggerIntake({ bus, deadLetters: store.deadLetters, catalog: this.catalog, clock, log: this.log, metrics });
     const r = this.options.recorder;
     this.recorder = r.enabled
-      ? new TriggerRecorder({ bus, triggers: store.triggers, clock, log: this.log, metrics, batchSize: r.batchSize, batchDelayMs: r.batchDelayMs, retentionMs: r.retentionMs, gcIntervalMs: r.gcIntervalMs })
+      ? new TriggerRecorder({ bus, triggers: store.triggers, clock, log: this.log, metrics, consume: r.consume, batchSize: r.batchSize, batchDelayMs: r.batchDelayMs, retentionMs: r.retentionMs, gcIntervalMs: r.gcIntervalMs })
       : undefined;
     this.timers = this.options.timers.map((schedule) => new TimerSensor({ schedule, intake: this.intake, clock, log: this.log }));
     this.subjects = this.options.subjects.map(

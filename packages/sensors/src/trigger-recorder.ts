@@ -22,6 +22,11 @@ export interface TriggerRecorderOptions {
   log?: Logger;
   /** @default noopSensorMetrics */
   metrics?: SensorMetrics;
+  /**
+   * Consume the stream and store what it holds. `false` when the rules engine stores triggers
+   * (`recordTriggers`): the recorder then only runs retention. @default true
+   */
+  consume?: boolean;
   /** Durable consumer name shared by every sensors replica. @default 'trigger-store' */
   consumerName?: string;
   /** A batch is written when it holds this many triggers… @default 500 */
@@ -53,6 +58,7 @@ export class TriggerRecorder {
   private readonly log: Logger;
   private readonly metrics: SensorMetrics;
   private readonly consumerName: string;
+  private readonly consume: boolean;
   private readonly batchSize: number;
   private readonly batchDelayMs: number;
   private readonly retentionMs: number;
@@ -69,19 +75,22 @@ export class TriggerRecorder {
     this.log = (options.log ?? silentLogger).child({ component: 'trigger-recorder' });
     this.metrics = options.metrics ?? noopSensorMetrics;
     this.consumerName = options.consumerName ?? 'trigger-store';
+    this.consume = options.consume ?? true;
     this.batchSize = options.batchSize ?? 500;
     this.batchDelayMs = options.batchDelayMs ?? 50;
     this.retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
     this.gcIntervalMs = options.gcIntervalMs ?? 3_600_000;
   }
 
-  /** Starts consuming and schedules retention. */
+  /** Starts consuming (unless `consume` is off) and schedules retention. */
   async start(): Promise<void> {
     this.stopped = false;
-    this.consumer = await this.bus.consume<unknown>(
-      { name: this.consumerName, subject: 'weir.trigger.>', concurrency: this.batchSize, ackTimeoutMs: Math.max(30_000, this.batchDelayMs * 20) },
-      (delivery) => this.receive(delivery),
-    );
+    if (this.consume) {
+      this.consumer = await this.bus.consume<unknown>(
+        { name: this.consumerName, subject: 'weir.trigger.>', concurrency: this.batchSize, ackTimeoutMs: Math.max(30_000, this.batchDelayMs * 20) },
+        (delivery) => this.receive(delivery),
+      );
+    }
     this.scheduleGc(0);
   }
 

@@ -52,6 +52,9 @@ export class RecordingBus implements Bus {
     }
     this.published.push({ subject, data: JSON.parse(JSON.stringify(data)) as unknown, msgId: options.msgId });
   }
+  async publishMany(messages: Parameters<Bus['publishMany']>[0]): Promise<void> {
+    for (const m of messages) await this.publish(m.subject, m.data, m.options);
+  }
   async subscribe(): Promise<Subscription> {
     throw new Error('RecordingBus does not subscribe');
   }

@@ -98,4 +98,25 @@ describe('trigger recorder (PGlite)', () => {
     await recorder.stop();
     await bus.close();
   });
+
+  it('with consume off, leaves the stream to the rules engine and still runs retention', async () => {
+    const clock = new SimulatedClock(Date.UTC(2026, 5, 1));
+    const day = 86_400_000;
+    const old = trigger(clock.now() - 8 * day, 'retention.consume-off');
+    await store.triggers.insertMany([old]);
+    const bus = new InProcessBus({ deadLetters: { record: async () => {} } });
+    const metrics = new CountingSensorMetrics();
+    const recorder = new TriggerRecorder({ bus, triggers: store.triggers, clock, metrics, consume: false, retentionMs: 7 * day, consumerName: 'store-consume-off' });
+    await recorder.start();
+    clock.advance(0);
+    await waitFor('the first collection', () => metrics.get('triggersExpired') >= 1);
+    const sent = trigger(clock.now(), 'testpack.consume-off');
+    await bus.publish(Subjects.trigger(sent.type), sent, { msgId: sent.id });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await store.triggers.get(sent.id)).toBeUndefined();
+    expect(await store.triggers.get(old.id)).toBeUndefined();
+    expect(metrics.get('triggersStored')).toBe(0);
+    await recorder.stop();
+    await bus.close();
+  });
 });
