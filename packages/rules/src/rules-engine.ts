@@ -1,10 +1,9 @@
 import { newId, Subjects, type Consumer, type Delivery, type LoadedPack, type RequestId, type Trigger } from '@weir/core';
-import { EnforcementBatcher } from './enforcement-batcher.js';
+import { GroupCommit } from './group-commit.js';
 import { EnforcementRepository, isGuarded, type Enforcement, type EnforceInput, type EnforceResult } from './enforcement-repository.js';
 import { RulesEngineStateError } from './errors.js';
 import { RuleIndex } from './rule-index.js';
 import { compileRulesEngineOptions, type CompiledRulesEngineOptions, type RulesEngineOptions } from './rules-engine-options.js';
-import { TriggerBatcher } from './trigger-batcher.js';
 import { parseTriggerMessage } from './trigger-message.js';
 import { matchTrigger, type RuleOutcome } from './trigger-matcher.js';
 import { requestMessageId, WORKFLOW_REQUEST_SUBJECT, type WorkflowRequest } from './workflow-request.js';
@@ -43,8 +42,9 @@ export interface RulesEngineStats {
 export class RulesEngine {
   readonly #options: CompiledRulesEngineOptions;
   readonly #enforcements: EnforcementRepository;
-  readonly #batcher: EnforcementBatcher;
-  readonly #triggers: TriggerBatcher | undefined;
+  readonly #batcher: GroupCommit<EnforceInput, EnforceResult>;
+  /** Set with `recordTriggers`: the store ignores ids it already has, so a redelivered trigger records nothing twice. */
+  readonly #triggers: GroupCommit<Trigger, undefined> | undefined;
   #index: RuleIndex;
   #consumer: Consumer | undefined;
   readonly #stats: RulesEngineStats = {
@@ -55,8 +55,15 @@ export class RulesEngine {
     this.#options = compileRulesEngineOptions(options);
     this.#index = this.#options.index;
     this.#enforcements = new EnforcementRepository(this.#options.store);
-    this.#batcher = new EnforcementBatcher(this.#enforcements, { maxBatch: this.#options.enforcementBatchSize });
-    this.#triggers = this.#options.recordTriggers ? new TriggerBatcher(this.#options.store.triggers, { maxBatch: this.#options.enforcementBatchSize }) : undefined;
+    const maxBatch = this.#options.enforcementBatchSize;
+    this.#batcher = new GroupCommit((inputs) => this.#enforcements.enforceMany(inputs), { maxBatch });
+    const triggers = this.#options.store.triggers;
+    this.#triggers = this.#options.recordTriggers
+      ? new GroupCommit<Trigger, undefined>(async (batch) => {
+          await triggers.insertMany(batch);
+          return batch.map(() => undefined);
+        }, { maxBatch })
+      : undefined;
   }
 
   /** The index matching uses now. */
@@ -116,13 +123,13 @@ export class RulesEngine {
     }
     const result: TriggerProcessed = { triggerId: trigger.id, evaluated: match.evaluated, enforcements: [], published: 0 };
     // With recordTriggers, the trigger joins the replica's next batched trigger insert, alongside.
-    const storing = this.#triggers?.record(trigger);
+    const storing = this.#triggers?.write(trigger);
     // Every rule's enforcement at once: those without dedup or throttle join the replica's next
     // batched write; the others are decided one transaction each, as before.
     const deciding = Promise.all(
       match.outcomes.map((outcome): Promise<EnforceResult> => {
         const input = enforceInput(trigger, outcome, now);
-        return isGuarded(input) ? this.#enforcements.enforce(input) : this.#batcher.enforce(input);
+        return isGuarded(input) ? this.#enforcements.enforce(input) : this.#batcher.write(input);
       }),
     );
     const [decided] = await Promise.all([deciding, storing]);

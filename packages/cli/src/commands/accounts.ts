@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '@weir/core';
 import type { CliContext, Command } from '../cli-context.js';
 import { apiTarget, callApi, callApiText } from '../api-client.js';
+import { isoTime } from '../table-view.js';
 
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? '-' : new Date(ms).toISOString());
 
 /** Prints JSON with --json, else the text. */
 function printer(context: CliContext, json: boolean | undefined) {
@@ -157,7 +157,7 @@ export const keys: Command = {
       print(apiKeys, () =>
         apiKeys.length === 0
           ? 'no API keys\n'
-          : `${apiKeys.map((k) => `${k.id}  ${k.user.padEnd(16)} ${k.name.padEnd(16)} ${k.revokedAt ? 'revoked ' : 'active  '} expires ${iso(k.expiresAt)}  last used ${iso(k.lastUsedAt)}`).join('\n')}\n`,
+          : `${apiKeys.map((k) => `${k.id}  ${k.user.padEnd(16)} ${k.name.padEnd(16)} ${k.revokedAt ? 'revoked ' : 'active  '} expires ${isoTime(k.expiresAt)}  last used ${isoTime(k.lastUsedAt)}`).join('\n')}\n`,
       );
       return 0;
     }
@@ -235,7 +235,7 @@ export const audit: Command = {
     printer(context, values.json)(page, () =>
       page.entries.length === 0
         ? 'no audit entries\n'
-        : `${page.entries.map((e) => `${iso(e.at)}  ${e.result.padEnd(7)} ${e.actor.padEnd(14)} ${e.action.padEnd(28)} ${e.resource}  (${e.origin})`).join('\n')}\n${page.next ? '(more: narrow the filters or use --export)\n' : ''}`,
+        : `${page.entries.map((e) => `${isoTime(e.at)}  ${e.result.padEnd(7)} ${e.actor.padEnd(14)} ${e.action.padEnd(28)} ${e.resource}  (${e.origin})`).join('\n')}\n${page.next ? '(more: narrow the filters or use --export)\n' : ''}`,
     );
     return 0;
   },

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { UserError } from '@weir/core';
 import type { Command } from '../cli-context.js';
 import { apiTarget, callApi, callApiText } from '../api-client.js';
+import { table } from '../table-view.js';
 
 const FORMATS = ['yaml', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
@@ -34,10 +35,8 @@ interface StateChangeView {
 
 const COLUMNS = ['host', 'site', 'pool', 'type', 'state'] as const;
 
-function table(servers: ServerView[]): string {
-  const widths = COLUMNS.map((c) => Math.max(c.length, ...servers.map((s) => s[c].length)));
-  const line = (cells: readonly string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return `${[line(COLUMNS.map((c) => c.toUpperCase())), ...servers.map((s) => line(COLUMNS.map((c) => s[c])))].join('\n')}\n`;
+function serverTable(servers: ServerView[]): string {
+  return table(COLUMNS, servers.map((s) => COLUMNS.map((c) => s[c])));
 }
 
 function changeLine(change: StateChangeView): string {
@@ -103,7 +102,7 @@ export const fleet: Command = {
         after = page.next;
         if (!after) break;
       }
-      print(servers, () => (servers.length === 0 ? 'no servers\n' : table(servers)));
+      print(servers, () => (servers.length === 0 ? 'no servers\n' : serverTable(servers)));
       return 0;
     }
 

@@ -1,0 +1,59 @@
+interface Waiting<In, Out> {
+  input: In;
+  resolve: (result: Out) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: the deliveries a replica holds at once each ask for their write, and one
+ * `writeMany` records them all. While a write is in flight the next batch gathers; it is written as
+ * soon as the first returns, so a lone delivery waits for no timer and a busy replica writes
+ * hundreds of rows per statement instead of one transaction each. A failed batch rejects every
+ * caller; writers must be idempotent (the deliveries are retried, rows already written replay).
+ */
+export class GroupCommit<In, Out> {
+  readonly #writeMany: (inputs: In[]) => Promise<readonly Out[]>;
+  readonly #maxBatch: number;
+  #waiting: Waiting<In, Out>[] = [];
+  #writing = false;
+  #scheduled = false;
+
+  /** `writeMany` answers one result per input, in order. */
+  constructor(writeMany: (inputs: In[]) => Promise<readonly Out[]>, options: { maxBatch: number }) {
+    this.#writeMany = writeMany;
+    this.#maxBatch = options.maxBatch;
+  }
+
+  /** Writes `input` with the next batch; settles with its result, or rejects when the batch failed. */
+  write(input: In): Promise<Out> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ input, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Writes after the current turn of the event loop, so the deliveries that arrived together go together. */
+  #schedule(): void {
+    if (this.#writing || this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#write();
+    });
+  }
+
+  async #write(): Promise<void> {
+    this.#writing = true;
+    while (this.#waiting.length > 0) {
+      const batch = this.#waiting.slice(0, this.#maxBatch);
+      this.#waiting = this.#waiting.slice(batch.length);
+      try {
+        const results = await this.#writeMany(batch.map((w) => w.input));
+        batch.forEach((w, i) => w.resolve(results[i] as Out));
+      } catch (error) {
+        for (const w of batch) w.reject(error);
+      }
+    }
+    this.#writing = false;
+  }
+}
