@@ -16,9 +16,10 @@ import { ThreadReporter } from './thread-reporter.js';
 
 /**
  * Retries of apps.connections.open, which opens (and, when Slack recycles it, reopens) the Socket
- * Mode websocket: from 1 s, ×1.3 each time, at most 30 s apart, for about 45 minutes.
+ * Mode websocket: from 1 s, ×1.3 each time, then every 30 s for as long as Slack stays away. Only
+ * transport failures (network, 5xx, rate limits) are retried; a refused token is not.
  */
-const SOCKET_CONNECT_RETRY = { retries: 100, factor: 1.3, minTimeout: 1_000, maxTimeout: 30_000 };
+const SOCKET_CONNECT_RETRY = { retries: 100, forever: true, factor: 1.3, minTimeout: 1_000, maxTimeout: 30_000 };
 
 /** Slack event fields the app reads. */
 interface MessageEvent {
