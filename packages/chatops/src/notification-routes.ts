@@ -56,7 +56,7 @@ export interface RoutesRead {
 }
 
 /** Reads every pack's `notifications/*.yaml`: `{name, channel, routes: [{on, workflows?, after?, text?, channel?}]}`. */
-export async function readRoutes(packs: readonly LoadedPack[]): Promise<RoutesRead> {
+export async function readRoutes(packs: ReadonlyArray<Pick<LoadedPack, 'name' | 'dir'>>): Promise<RoutesRead> {
   const out: RoutesRead = { routes: [], errors: [] };
   for (const pack of packs) {
     const dir = join(pack.dir, 'notifications');

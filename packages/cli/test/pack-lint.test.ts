@@ -1,3 +1,6 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '@weir/cli';
 import { capture } from './cli-capture.js';
@@ -27,6 +30,32 @@ describe('weir pack lint', () => {
   it('lints a folder of packs with --all, resolving references between them', async () => {
     const { context } = capture();
     expect(await runCli(['pack', 'lint', `${ROOT}/packs`, '--all'], context)).toBe(0);
+  });
+
+  it("locates the mistakes of a pack's notifications/*.yaml, alone and with --all", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'weir-lint-'));
+    const bad = 'name: noc\nchannel: "#noc"\nroutes:\n  - on: execution.failed\n    text: "{workflow} failed: {eror}"\n  - on: server.exploded\n';
+    try {
+      cpSync(`${ROOT}/packs`, join(root, 'packs'), { recursive: true });
+      writeFileSync(join(root, 'packs/fleet/notifications/noc.yaml'), bad);
+      mkdirSync(join(root, 'solo/notifications'), { recursive: true });
+      writeFileSync(join(root, 'solo/pack.yaml'), 'name: solo\nversion: 1.0.0\n');
+      writeFileSync(join(root, 'solo/notifications/noc.yaml'), bad);
+      for (const [args, file] of [
+        [['pack', 'lint', join(root, 'packs'), '--all'], 'packs/fleet/notifications/noc.yaml'],
+        [['pack', 'lint', join(root, 'solo')], 'solo/notifications/noc.yaml'],
+      ] as const) {
+        const { context, out } = capture();
+        expect(await runCli([...args], context)).toBe(1);
+        expect(out().trim().split('\n')).toEqual([
+          `${root}/${file}:5:11 (routes[0].text): {eror} is not a field of execution.failed; it has {execution_id} {workflow} {status} {error} [PACK_SCHEMA]`,
+          expect.stringMatching(new RegExp(`^${root}/${file}:6:9 \\(routes\\[1\\]\\.on\\): must be one of execution\\.failed, .*"server\\.exploded" \\[PACK_SCHEMA\\]$`)),
+          `2 errors in ${args[2]}`,
+        ]);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('answers an unknown command with the command list and exit 2', async () => {

@@ -50,7 +50,7 @@ export type {
 } from './store.js';
 export { PackError, ExpressionError } from './pack-errors.js';
 export type { PackErrorCode } from './pack-errors.js';
-export { loadPack, loadPacks } from './pack-loader.js';
+export { loadPack, loadPacks, sortErrors as sortPackErrors } from './pack-loader.js';
 export { applyPackConfig } from './pack-config.js';
 export type { PackConfigValues } from './pack-config.js';
 export type { LoadPackOptions, PackLoadResult, PacksLoadResult } from './pack-loader.js';

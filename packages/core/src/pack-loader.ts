@@ -159,7 +159,8 @@ function basenameOf(draft: PackDraft): string {
   return draft.pack.dir.split(/[\\/]/).pop() ?? draft.pack.dir;
 }
 
-function sortErrors(errors: readonly PackError[]): PackError[] {
+/** Pack errors by file, line and column: the order `weir pack lint` prints them in. */
+export function sortErrors(errors: readonly PackError[]): PackError[] {
   return [...errors].sort(
     (a, b) =>
       (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
