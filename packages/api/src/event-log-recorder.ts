@@ -1,5 +1,6 @@
 import { silentLogger, systemClock, type Bus, type Clock, type Consumer, type Delivery, type Logger, type TimerHandle } from '@weir/core';
-import { eventFacts, packOf, type EventLog, type NewLoggedEvent } from './event-log.js';
+import { eventFacts, type EventLog, type NewLoggedEvent } from './event-log.js';
+import { ExecutionWorkflows } from './event-workflows.js';
 
 /** Options of {@link EventLogRecorder}; durations in ms. */
 export interface EventLogRecorderOptions {
@@ -36,15 +37,13 @@ interface Batch {
   timer: TimerHandle | undefined;
 }
 
-/** Executions whose workflow is remembered (they are looked up once each). */
-const WORKFLOW_CACHE = 10_000;
-
 /**
  * Writes every `weir.event.>` message into the {@link EventLog}: one durable consumer shared by
  * the api replicas (each event recorded once, none lost while they are all down: JetStream
  * keeps them), deliveries gathered into one append per batch and acked after it; a failed append
  * naks the batch for redelivery (an event with a msgId is not recorded twice). Retention runs on
  * an interval. Events are stored as published: publishers mask secrets before they publish.
+ * Embedded mode's history: on NATS the stream reads `WEIR_EVENTS` itself ({@link JetStreamEventHistory}).
  */
 export class EventLogRecorder {
   readonly #options: EventLogRecorderOptions;
@@ -53,7 +52,7 @@ export class EventLogRecorder {
   readonly #batchSize: number;
   readonly #batchDelayMs: number;
   readonly #retentionMs: number;
-  readonly #workflows = new Map<string, string | null>();
+  readonly #workflows: ExecutionWorkflows;
   #consumer: Consumer | undefined;
   #pending: Batch | undefined;
   #gcTimer: TimerHandle | undefined;
@@ -66,6 +65,7 @@ export class EventLogRecorder {
     this.#batchSize = options.batchSize ?? 200;
     this.#batchDelayMs = options.batchDelayMs ?? 20;
     this.#retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
+    this.#workflows = new ExecutionWorkflows({ lookup: options.workflowOf, log: this.#log });
   }
 
   async start(): Promise<void> {
@@ -106,26 +106,8 @@ export class EventLogRecorder {
   }
 
   async #describe(delivery: Delivery<unknown>, at: number): Promise<NewLoggedEvent> {
-    const facts = eventFacts(delivery.subject, delivery.data);
-    if (facts.pack === null && facts.executionId !== null) {
-      const workflow = await this.#workflowOf(facts.executionId);
-      if (workflow) Object.assign(facts, { workflow, pack: packOf(workflow) });
-    }
+    const facts = await this.#workflows.complete(eventFacts(delivery.subject, delivery.data));
     return { ...facts, data: delivery.data, msgId: delivery.msgId ?? null, at };
-  }
-
-  async #workflowOf(executionId: string): Promise<string | undefined> {
-    const lookup = this.#options.workflowOf;
-    if (!lookup) return undefined;
-    if (this.#workflows.has(executionId)) return this.#workflows.get(executionId) ?? undefined;
-    const workflow = await lookup(executionId).catch((error: unknown) => {
-      this.#log.warn({ execution_id: executionId, err: error instanceof Error ? error.message : String(error) }, 'execution workflow lookup failed');
-      return undefined;
-    });
-    if (this.#workflows.size >= WORKFLOW_CACHE) this.#workflows.clear();
-    // An unknown execution is not cached: its row may not be committed yet.
-    if (workflow !== undefined) this.#workflows.set(executionId, workflow);
-    return workflow;
   }
 
   #open(): Batch {

@@ -1,14 +1,17 @@
 /**
- * `GET /stream`: Weir's events as Server-Sent Events, read from the {@link EventLog} so that a
- * client reconnecting with `Last-Event-ID` gets every event after it, whichever bus backs the
- * process and whichever replica it reconnects to.
+ * `GET /stream`: Weir's events as Server-Sent Events, read from an {@link EventHistory} (the
+ * `WEIR_EVENTS` stream in distributed mode, the `event_log` table in embedded mode) so that a
+ * client reconnecting with `Last-Event-ID` gets every event after it, whichever replica it
+ * reconnects to.
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { silentLogger, systemClock, type Bus, type Clock, type Logger, type TimerHandle } from '@weir/core';
 import type { SqlStore } from '@weir/store';
 import { authorize } from './authorize.js';
+import type { EventHistory } from './event-history.js';
 import { EventLog, type LoggedEvent } from './event-log.js';
+import { EventLogHistory } from './event-log-history.js';
 import { EventLogRecorder } from './event-log-recorder.js';
 import { EventLogWatch } from './event-log-watch.js';
 import type { Permission } from './permissions.js';
@@ -18,20 +21,25 @@ import type { Principal } from './principal.js';
 export interface EventStreamOptions {
   /** The store holding `event_log`. */
   store: SqlStore;
+  /**
+   * Where events are read from, e.g. a {@link JetStreamEventHistory} on a NATS bus, which keeps
+   * them itself. @default the `event_log` table, recorded from `bus`
+   */
+  history?: EventHistory | undefined;
   /** The bus the events are recorded from; without it (`record: false`) the plugin only serves. */
   bus?: Bus | undefined;
   /**
-   * Record `weir.event.>` into the log from this process (a durable consumer shared by the
-   * replicas). @default true when `bus` is given
+   * Record `weir.event.>` into the `event_log` table from this process (a durable consumer shared
+   * by the replicas). @default true when `bus` is given and `history` is not
    */
   record?: boolean | undefined;
   /** The workflow of an execution, so that task events get its pack (see `EventLogRecorderOptions`). */
   workflowOf?: ((executionId: string) => Promise<string | undefined>) | undefined;
-  /** Events older than this are deleted. @default 7 days */
+  /** Recorded events older than this are deleted from the table (a `history` keeps its own). @default 7 days */
   retentionMs?: number | undefined;
   /** A comment line this often keeps proxies from closing an idle stream. @default 15000 */
   heartbeatMs?: number | undefined;
-  /** How often the log is checked for events recorded by other replicas. @default 500 */
+  /** How often the table is checked for events recorded by other replicas. @default 500 */
   pollMs?: number | undefined;
   /** Which permission each event kind needs; see {@link DEFAULT_EVENT_PERMISSIONS}. */
   permissions?: readonly EventPermission[] | undefined;
@@ -80,15 +88,12 @@ const streamQuery = {
   },
 } as const;
 
-/** Events read from the log per query. */
-const PAGE = 500;
-
 /**
  * The `GET /stream` route (register after the auth plugin): `text/event-stream` of the events the
  * caller may read, each with `id: <seq>` and `data: {seq, kind, at, executionId, workflow, pack,
  * sites, data}`. Starts at the newest event, or after `Last-Event-ID` (or `?after=`) when given,
- * replaying everything since from the log; a comment every `heartbeatMs`. With a bus, also records
- * the bus's events into the log (see {@link EventLogRecorder}).
+ * replaying everything since from the history; a comment every `heartbeatMs`. Without a `history`
+ * but with a bus, records the bus's events into the table it reads (see {@link EventLogRecorder}).
  */
 export function eventStreamPlugin(options: EventStreamOptions) {
   const clock = options.clock ?? systemClock;
@@ -98,8 +103,10 @@ export function eventStreamPlugin(options: EventStreamOptions) {
   const eventLog = new EventLog(options.store.db);
 
   return async function eventStream(app: FastifyInstance): Promise<void> {
+    // Idle unless a table reader waits on it: harmless when another history is given.
     const watch = new EventLogWatch({ eventLog, clock, pollMs: options.pollMs ?? 500, log });
-    const record = options.record ?? options.bus !== undefined;
+    const history = options.history ?? new EventLogHistory({ eventLog, watch });
+    const record = options.record ?? (options.bus !== undefined && options.history === undefined);
     let recorder: EventLogRecorder | undefined;
     if (record) {
       if (!options.bus) throw new TypeError('eventStreamPlugin: record needs a bus');
@@ -114,10 +121,13 @@ export function eventStreamPlugin(options: EventStreamOptions) {
       });
       await recorder.start();
     }
-    const open = new Set<ServerResponse>();
+    const open = new Map<ServerResponse, AbortController>();
     // Open streams would keep app.close() waiting for ever: end them first.
     app.addHook('preClose', async () => {
-      for (const raw of open) raw.end();
+      for (const [raw, stop] of open) {
+        stop.abort();
+        raw.end();
+      }
       watch.close();
     });
     app.addHook('onClose', async () => {
@@ -143,8 +153,9 @@ export function eventStreamPlugin(options: EventStreamOptions) {
         const kinds = query.kind?.split(',');
         const resumeHeader = request.headers['last-event-id'];
         const resume = typeof resumeHeader === 'string' && resumeHeader !== '' ? Number(resumeHeader) : query.after;
-        let cursor = resume ?? (await eventLog.lastSeq());
-        const first = resume === undefined ? undefined : await eventLog.firstSeq();
+        const { first, last } = await history.bounds();
+        // An id past the newest was never given out by this history (one since recreated): start at the newest.
+        let cursor = resume === undefined || resume > last ? last : resume;
 
         reply.hijack();
         const raw = reply.raw;
@@ -154,18 +165,18 @@ export function eventStreamPlugin(options: EventStreamOptions) {
           connection: 'keep-alive',
           'x-accel-buffering': 'no',
         });
-        open.add(raw);
         let closed = false;
         const stop = new AbortController();
+        open.set(raw, stop);
         request.raw.on('close', () => {
           closed = true;
           open.delete(raw);
           stop.abort();
         });
         raw.write('retry: 2000\n\n');
-        if (first !== undefined && resume !== undefined && first > resume + 1) {
-          // Retention removed events the client has not seen: say so rather than pretend.
-          raw.write(`event: truncated\ndata: ${JSON.stringify({ after: resume, oldest: first })}\n\n`);
+        if (resume !== undefined && ((first !== undefined && first > resume + 1) || resume > last)) {
+          // Retention removed events the client has not seen (or its id is from another history): say so rather than pretend.
+          raw.write(`event: truncated\ndata: ${JSON.stringify({ after: resume, oldest: first ?? last + 1 })}\n\n`);
         }
         let heartbeat: TimerHandle | undefined;
         const beat = () => {
@@ -176,16 +187,15 @@ export function eventStreamPlugin(options: EventStreamOptions) {
           }, heartbeatMs);
         };
         beat();
+        const reader = history.follow({ after: cursor, kinds, execution: query.execution, workflow: query.workflow, site: query.site });
         try {
-          while (!closed) {
-            const events = await eventLog.read({ after: cursor, limit: PAGE, kinds, execution: query.execution, workflow: query.workflow, site: query.site });
-            for (const event of events) {
+          while (!closed && !stop.signal.aborted) {
+            for (const event of await reader.next(stop.signal)) {
               if (closed) break;
               cursor = event.seq;
               if (!mayRead(principal, event, permissions)) continue;
               if (!raw.write(frame(event))) await drained(raw, stop.signal);
             }
-            if (events.length < PAGE) await watch.waitPast(cursor, stop.signal);
           }
         } catch (error) {
           if (!closed) log.error({ err: error instanceof Error ? error.message : String(error), after: cursor }, 'event stream failed');
@@ -193,6 +203,7 @@ export function eventStreamPlugin(options: EventStreamOptions) {
           if (heartbeat) clock.clearTimeout(heartbeat);
           open.delete(raw);
           if (!raw.writableEnded) raw.end();
+          await reader.close().catch((error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, 'event reader not closed'));
         }
       },
     );

@@ -1,13 +1,15 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { connect } from 'nats';
 import { Subjects, systemClock, type Bus } from '@weir/core';
 import { InProcessBus, NatsBus } from '@weir/bus';
 import { openStore, type SqlStore } from '@weir/store';
 import { eventually, serviceAvailable, TEST_NATS_URL } from '@weir/testing';
-import { Accounts, authPlugin, EventLog, eventStreamPlugin, mayRead } from '@weir/api';
+import { Accounts, authPlugin, EventLog, eventStreamPlugin, eventSubjectFilter, JetStreamEventHistory, mayRead, type EventHistory } from '@weir/api';
 import { TEST_HASHING } from './api-harness.js';
 
 // GET /stream over a real store and bus, behind the real auth plugin: live events, filters,
 // resuming with Last-Event-ID without loss or duplicate, per-event authorization, heartbeats.
+// Embedded mode reads the event_log table its recorder fills; distributed mode reads WEIR_EVENTS.
 
 interface Frame {
   id?: string;
@@ -67,12 +69,24 @@ async function openSse(url: string, token: string, headers: Record<string, strin
 
 const natsUp = await serviceAvailable('nats');
 
-const BACKENDS: Array<{ name: string; available: boolean; bus(): Promise<Bus> }> = [
-  { name: 'in-process bus', available: true, bus: async () => new InProcessBus({ deadLetters: { record: async () => {} } }) },
+type WorkflowOf = (executionId: string) => Promise<string | undefined>;
+
+const BACKENDS: Array<{
+  name: string;
+  available: boolean;
+  bus(): Promise<Bus>;
+  /** Undefined: the plugin's default, the event_log table recorded from the bus. */
+  history(bus: Bus, workflowOf: WorkflowOf): EventHistory | undefined;
+  /** Whether the plugin records the bus's events into event_log. */
+  records: boolean;
+}> = [
+  { name: 'in-process bus and the event_log table', available: true, bus: async () => new InProcessBus({ deadLetters: { record: async () => {} } }), history: () => undefined, records: true },
   {
-    name: 'NATS JetStream',
+    name: 'NATS JetStream, read from WEIR_EVENTS',
     available: natsUp,
-    bus: () => NatsBus.connect({ url: TEST_NATS_URL, namespace: `stream${process.pid}${Math.random().toString(36).slice(2, 7)}`, deadLetters: { record: async () => {} } }),
+    bus: () => NatsBus.connect({ url: TEST_NATS_URL, namespace: `stream${process.pid}${Math.random().toString(36).slice(2, 7)}`, deadLetters: { record: async () => {} }, storage: 'memory' }),
+    history: (bus, workflowOf) => new JetStreamEventHistory({ source: bus as NatsBus, workflowOf }),
+    records: false,
   },
 ];
 
@@ -80,6 +94,7 @@ for (const backend of BACKENDS) {
   (backend.available ? describe : describe.skip)(`event stream on the ${backend.name}`, () => {
     let store: SqlStore;
     let bus: Bus;
+    let history: EventHistory | undefined;
     let app: FastifyInstance;
     let base: string;
     let admin: string;
@@ -102,7 +117,9 @@ for (const backend of BACKENDS) {
       app = Fastify();
       await app.register(authPlugin({ accounts, audit: store.audit }));
       const workflows: Record<string, string> = { 'exec-task': 'fleet.reboot' };
-      await app.register(eventStreamPlugin({ store, bus, clock: systemClock, heartbeatMs: 300, pollMs: 50, workflowOf: async (id) => workflows[id] }));
+      const workflowOf: WorkflowOf = async (id) => workflows[id];
+      history = backend.history(bus, workflowOf);
+      await app.register(eventStreamPlugin({ store, bus, history, clock: systemClock, heartbeatMs: 300, pollMs: 50, workflowOf }));
       base = await app.listen({ host: '127.0.0.1', port: 0 });
       const key = async (name: string, bindings: Array<{ role: string; packs?: string[]; sites?: string[] }>) => {
         await accounts.users.create({ name });
@@ -120,9 +137,17 @@ for (const backend of BACKENDS) {
 
     afterAll(async () => {
       await app?.close();
+      if (bus instanceof NatsBus) await deleteStreams(bus);
       await bus?.close();
       await store?.close();
     });
+
+    /** Resolves once `count` events of `execution` can be read back (JetStream has them once publish resolves). */
+    const stored = async (execution: string, count: number) => {
+      if (history) return;
+      const log = new EventLog(store.db);
+      await eventually(() => log.read({ after: 0, execution }), (rows) => rows.length >= count);
+    };
 
     it('refuses a caller without credentials', async () => {
       const response = await fetch(`${base}/stream`);
@@ -153,8 +178,7 @@ for (const backend of BACKENDS) {
       await bus.publish(Subjects.event('task.log'), { executionId: 'resume-a', task: 't', text: 'line 2', seq: 2 });
       await finished('resume-other', 'examples.hello');
       await bus.publish(Subjects.event('task.log'), { executionId: 'resume-a', task: 't', text: 'line 3', seq: 3 });
-      const log = new EventLog(store.db);
-      await eventually(() => log.read({ after: 0, execution: 'resume-a' }), (rows) => rows.length >= 4);
+      await stored('resume-a', 4);
       const again = await open('/stream?execution=resume-a', admin, { 'last-event-id': String(seen[1]?.id) });
       const resumed = await eventually(() => again.events(), (e) => e.length >= 2);
       await new Promise((r) => setTimeout(r, 200));
@@ -196,7 +220,30 @@ for (const backend of BACKENDS) {
       expect(all.events().map((f) => f.data.data.host)).toEqual(['web-1.ams']);
     });
 
-    it('records a redelivered event with a msgId once', async () => {
+    it('replays a long history page by page, every event once and in order', async () => {
+      const total = 600;
+      await bus.publishMany(
+        Array.from({ length: total }, (_, n) => ({ subject: Subjects.event('task.log'), data: { executionId: 'long-history', task: 't', text: `line ${n}`, seq: n } })),
+      );
+      await stored('long-history', total);
+      const replay = await open('/stream?execution=long-history', admin, { 'last-event-id': '0' });
+      const events = await eventually(() => replay.events(), (e) => e.length >= total, 10_000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(replay.events()).toHaveLength(total);
+      expect(events.map((f) => f.data.data.seq)).toEqual(Array.from({ length: total }, (_, n) => n));
+    });
+
+    it('starts an id it never gave out at the newest event, saying the history changed', async () => {
+      const stale = await open('/stream?execution=stale-id', admin, { 'last-event-id': '999999999' });
+      await new Promise((r) => setTimeout(r, 100));
+      await finished('stale-id', 'examples.hello');
+      const events = await eventually(() => stale.events(), (e) => e.length >= 1);
+      expect(stale.frames.find((f) => f.event !== undefined)).toMatchObject({ event: 'truncated', data: { after: 999999999 } });
+      expect(events.map((f) => f.data.executionId)).toEqual(['stale-id']);
+    });
+
+    // JetStream de-duplicates on msgId itself; only the table's recorder sees redeliveries.
+    if (backend.records) it('records a redelivered event with a msgId once', async () => {
       const log = new EventLog(store.db);
       const recorded = await log.append([
         { kind: 'server.state_changed', executionId: null, workflow: null, pack: null, sites: ['ams'], data: {}, msgId: 'sc:web-1.ams:1', at: Date.now() },
@@ -217,6 +264,61 @@ for (const backend of BACKENDS) {
   });
 }
 
+(natsUp ? describe : describe.skip)('event stream read from WEIR_EVENTS', () => {
+  it('uses the stream sequences as ids and copies nothing into event_log', async () => {
+    const store = await openStore({ dataDir: 'memory://' });
+    await store.migrate();
+    const bus = await NatsBus.connect({ url: TEST_NATS_URL, namespace: `seq${process.pid}${Math.random().toString(36).slice(2, 7)}`, deadLetters: { record: async () => {} }, storage: 'memory' });
+    const accounts = new Accounts({ store, passwordHashing: TEST_HASHING });
+    const app = Fastify();
+    try {
+      await app.register(authPlugin({ accounts, audit: store.audit }));
+      await app.register(eventStreamPlugin({ store, bus, history: new JetStreamEventHistory({ source: bus }), clock: systemClock }));
+      const base = await app.listen({ host: '127.0.0.1', port: 0 });
+      await accounts.users.create({ name: 'ada' });
+      await accounts.roles.bind({ role: 'admin', user: 'ada', createdBy: 'test' });
+      const { key } = await accounts.keys.create({ user: 'ada', name: 'test', createdBy: 'test' });
+      for (const n of [1, 2, 3]) await bus.publish(Subjects.event('execution.finished'), { executionId: `seq-${n}`, workflow: 'examples.hello', status: 'succeeded' });
+      const { lastSeq } = await bus.streamBounds('weir.event.>');
+      const client = await openSse(`${base}/stream?kind=execution.finished`, key, { 'last-event-id': String(lastSeq - 2) });
+      try {
+        const events = await eventually(() => client.events(), (e) => e.length >= 2);
+        expect(events.map((f) => [Number(f.id), f.data.executionId])).toEqual([
+          [lastSeq - 1, 'seq-2'],
+          [lastSeq, 'seq-3'],
+        ]);
+        expect(await new EventLog(store.db).lastSeq()).toBe(0);
+      } finally {
+        client.close();
+      }
+    } finally {
+      await app.close();
+      await deleteStreams(bus);
+      await bus.close();
+      await store.close();
+    }
+  });
+});
+
+describe('event subject filter', () => {
+  it('narrows one kind, or kinds sharing leading tokens, to their subjects', () => {
+    expect(eventSubjectFilter(undefined)).toBe('weir.event.>');
+    expect(eventSubjectFilter(['execution.finished'])).toBe('weir.event.execution.finished');
+    expect(eventSubjectFilter(['task.*'])).toBe('weir.event.task.>');
+    expect(eventSubjectFilter(['execution.finished', 'execution.held'])).toBe('weir.event.execution.>');
+    expect(eventSubjectFilter(['task.*', 'task.log'])).toBe('weir.event.task.>');
+  });
+
+  it('widens to every event where a narrower subject would miss some or mean something else', () => {
+    expect(eventSubjectFilter(['execution.finished', 'task.*'])).toBe('weir.event.>');
+    // `weir.event.execution.>` would not hold `weir.event.execution` itself.
+    expect(eventSubjectFilter(['execution', 'execution.finished'])).toBe('weir.event.>');
+    expect(eventSubjectFilter(['policy.breaker_changed', 'policy.breaker_changed'])).toBe('weir.event.policy.>');
+    expect(eventSubjectFilter(['exec*'])).toBe('weir.event.>');
+    expect(eventSubjectFilter(['a..b'])).toBe('weir.event.>');
+  });
+});
+
 describe('event authorization', () => {
   const viewer = (packs: string[] | null, sites: string[] | null) => ({ name: 'v', grants: [{ role: 'viewer', permissions: ['*:read'], packs, sites }] });
 
@@ -232,3 +334,14 @@ describe('event authorization', () => {
     expect(mayRead(viewer(null, null) as never, { kind: 'something.new', pack: null, sites: [] })).toBe(false);
   });
 });
+
+/** Removes a test bus's streams (they live on the shared server otherwise). */
+async function deleteStreams(bus: NatsBus): Promise<void> {
+  const nc = await connect({ servers: TEST_NATS_URL });
+  try {
+    const jsm = await nc.jetstreamManager();
+    for (const name of Object.values(bus.streamNames)) await jsm.streams.delete(name).catch(() => false);
+  } finally {
+    await nc.close();
+  }
+}

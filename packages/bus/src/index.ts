@@ -5,6 +5,8 @@
 export { NatsBus } from './nats-bus.js';
 export { compileNatsBusOptions } from './nats-bus-options.js';
 export type { NatsBusOptions, CompiledNatsBusOptions } from './nats-bus-options.js';
+export { NatsStreamTail } from './nats-stream-tail.js';
+export type { StoredMessage, StreamBounds, StreamTailOptions } from './nats-stream-tail.js';
 export { InProcessBus } from './in-process-bus.js';
 export { compileInProcessBusOptions } from './in-process-bus-options.js';
 export type { InProcessBusOptions, CompiledInProcessBusOptions } from './in-process-bus-options.js';

@@ -23,6 +23,7 @@ import { JetStreamPublisher } from './jetstream-publisher.js';
 import { fromNatsHeaders, publishHeaders } from './nats-headers.js';
 import { NatsNamespace } from './nats-namespace.js';
 import { NatsSendQueue } from './nats-send-queue.js';
+import { NatsStreamTail, type StreamBounds, type StreamTailOptions } from './nats-stream-tail.js';
 import { describeNatsError, ensureConsumer, ensureStreams } from './nats-setup.js';
 import { allStreams, assertPublishable, assertSubscribable, streamFor } from './stream-for.js';
 
@@ -49,6 +50,7 @@ export class NatsBus implements Bus {
   private readonly log: Logger;
   private readonly consumers = new Set<NatsConsumer>();
   private readonly subscriptions = new Set<NatsBusSubscription>();
+  private readonly tails = new Set<NatsStreamTail>();
   private readonly js: JetStreamClient;
   private readonly publisher: JetStreamPublisher;
   private readonly sendQueue = new NatsSendQueue();
@@ -196,9 +198,40 @@ export class NatsBus implements Bus {
     return member;
   }
 
+  /**
+   * The sequences the stream holding `subject` keeps (its JetStream state): what a history reader
+   * such as the api's event stream starts from.
+   */
+  async streamBounds(subject: string): Promise<StreamBounds> {
+    this.assertOpen();
+    const info = await this.jsm.streams.info(this.streamNames[streamFor(subject)]);
+    return { firstSeq: info.state.first_seq, lastSeq: info.state.last_seq };
+  }
+
+  /**
+   * Reads the messages of `options.subject` stored after `options.afterSeq`, then the new ones as
+   * they are stored (see {@link NatsStreamTail}); stop it when done. `close()` stops those still open.
+   */
+  tail(options: StreamTailOptions): NatsStreamTail {
+    this.assertOpen();
+    assertSubscribable(options.subject);
+    const tail = new NatsStreamTail({
+      js: this.js,
+      stream: this.streamNames[streamFor(options.subject)],
+      options,
+      namespace: this.namespace,
+      pullExpiresMs: this.options.pullExpiresMs,
+      log: this.log,
+    });
+    tail.onStop = () => this.tails.delete(tail);
+    this.tails.add(tail);
+    return tail;
+  }
+
   /** Stops consumers (waiting for deliveries in hand), then subscriptions, then drains the connection. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await Promise.all([...this.tails].map((t) => t.stop()));
       await Promise.all([...this.consumers].map((c) => c.stop()));
       await Promise.all([...this.subscriptions].map((s) => s.unsubscribe()));
       // Acks and publishes still queued go out; publishes sent get their acks (or time out).
@@ -221,6 +254,7 @@ export class NatsBus implements Bus {
   async abort(): Promise<void> {
     if (this.closing) return this.closing;
     for (const consumer of [...this.consumers]) consumer.abort();
+    for (const tail of [...this.tails]) void tail.stop();
     this.publisher.close();
     this.closing = this.nc.close().catch(() => {});
     return this.closing;
