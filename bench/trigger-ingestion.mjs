@@ -1,21 +1,22 @@
 // Figure 2: trigger ingestion on real NATS + PostgreSQL. A WeirServer with roles api,sensors,rules
 // (its own bus namespace and a throwaway database) loaded with figure 1's 1,000 rules over 100
-// trigger types, one webhook per type. A client process POSTs alert payloads; a trigger counts
-// once it is validated (schema), published, stored (the recorder's batched insert) and matched
-// (the rules engine has recorded every enforcement it makes and published its requests).
-// Reports the rate over the HTTP webhooks and, apart, through the same intake in-process.
-// WEIR_BENCH_STORE=rules measures the other placement of the trigger store: the sensors' recorder
-// does not consume (`sensors.recorder.consume: false`) and the rules engine stores each trigger with
-// its enforcements (`recordTriggers`): one delivery and one ack per trigger fewer. WeirServer does
-// not wire that yet, so the bench runs roles api,sensors and starts the RulesEngine itself on the
-// server's bus and store, in the same process.
-// Run alone: npm run build && node bench/trigger-ingestion.mjs [triggers]
+// trigger types, two webhooks per type: one trigger per POST, and a batch webhook (`batch: true`,
+// a JSON array of payloads, published with one `publishMany`, as the Alertmanager receiver does
+// with a group's alerts). A client process POSTs alert payloads; a trigger counts once it is
+// validated (schema), published, stored and matched (the rules engine has recorded every
+// enforcement it makes and published its requests). Reports, for each number of triggers per POST
+// (1 is the one-trigger-per-request figure; 10 and 100 are how an alert storm arrives), the rate
+// and the CPU each process spends a trigger, and apart, the same intake called in-process.
+// WEIR_BENCH_STORE=rules|recorder picks who stores triggers (`sensors.recorder.consume`): the rules
+// engine with its enforcements (one delivery and one ack per trigger fewer), or the recorder;
+// unset, the server's default for a NATS installation.
+// Run alone: npm run build && node bench/trigger-ingestion.mjs [triggers] [triggers per POST, e.g. 1,10,100]
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
 import pg from 'pg';
 import { loadPacks, silentLogger } from '../packages/core/dist/index.js';
-import { matchTrigger, RuleIndex, RulesEngine } from '../packages/rules/dist/index.js';
+import { matchTrigger, RuleIndex } from '../packages/rules/dist/index.js';
 import { WeirServer } from '../packages/server/dist/index.js';
 import { qualifiedType, ruleSpecs, triggerSamples, typeName, TYPES, writePacks } from './lib/rule-set.mjs';
 import { serviceCpuMs } from './lib/process-cpu.mjs';
@@ -27,7 +28,10 @@ const CONCURRENCY = 64;
 const DATABASE_URL = process.env.WEIR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const NATS_URL = process.env.WEIR_NATS_URL ?? 'nats://127.0.0.1:4222';
 const CLIENT = fileURLToPath(new URL('./lib/webhook-client.mjs', import.meta.url));
-const RULES_STORE = process.env.WEIR_BENCH_STORE === 'rules';
+const PER_POST = (process.argv[3] ?? '1,10,100').split(',').map(Number);
+if (PER_POST.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`triggers per POST must be whole numbers, got ${process.argv[3]}`);
+const STORE = process.env.WEIR_BENCH_STORE || undefined;
+if (STORE !== undefined && STORE !== 'rules' && STORE !== 'recorder') throw new Error(`WEIR_BENCH_STORE must be rules or recorder, got ${STORE}`);
 
 // --- A database and a bus namespace of our own -----------------------------------------------
 const dbName = `weir_bench_${process.pid}`;
@@ -38,7 +42,6 @@ const namespace = `bench${process.pid}`;
 
 const packs = writePacks(ruleSpecs());
 let server;
-let rules;
 let counts;
 try {
   const loaded = await loadPacks(packs.root);
@@ -46,7 +49,7 @@ try {
   const index = RuleIndex.fromPacks(loaded.packs);
 
   server = await WeirServer.start({
-    roles: RULES_STORE ? ['api', 'sensors'] : ['api', 'sensors', 'rules'],
+    roles: ['api', 'sensors', 'rules'],
     databaseUrl,
     natsUrl: NATS_URL,
     busNamespace: namespace,
@@ -54,23 +57,29 @@ try {
     autoMigrate: true,
     http: { host: '127.0.0.1', port: 0 },
     sensors: {
-      webhooks: Array.from({ length: TYPES }, (_, t) => ({ name: typeName(t), triggerType: qualifiedType(t), auth: { kind: 'none' } })),
-      ...(RULES_STORE ? { recorder: { consume: false } } : {}),
+      webhooks: Array.from({ length: TYPES }, (_, t) => [
+        { name: typeName(t), triggerType: qualifiedType(t), auth: { kind: 'none' } },
+        { name: `${typeName(t)}-batch`, triggerType: qualifiedType(t), auth: { kind: 'none' }, batch: true, bodyLimitBytes: 4 << 20 },
+      ]).flat(),
+      ...(STORE === undefined ? {} : { recorder: { consume: STORE === 'recorder' } }),
     },
     log: silentLogger,
   });
-  if (RULES_STORE) {
-    rules = new RulesEngine({ store: server.store, bus: server.bus, rules: index, recordTriggers: true, log: silentLogger });
-    await rules.start();
-  }
+  const storedBy = server.options.triggersStoredBy;
   counts = new pg.Client({ connectionString: databaseUrl });
   await counts.connect();
 
   // --- Runs ------------------------------------------------------------------------------------
   let seed = 1;
-  /** N samples and how many enforcements matching them makes (figure 1 computes the same in-process). */
-  function workload(n) {
+  /**
+   * N samples and how many enforcements matching them makes (figure 1 computes the same
+   * in-process). With `perPost` > 1 each run of `perPost` samples takes the type of its first (a
+   * batch webhook, like an Alertmanager group, carries one type); payloads are drawn independently
+   * of types, so this keeps the share of rules that hold.
+   */
+  function workload(n, perPost = 1) {
     const samples = triggerSamples(n, seed++);
+    for (let i = 0; i < n; i++) samples[i].type = samples[i - (i % perPost)].type;
     let enforcements = 0;
     for (const { type, payload } of samples) {
       enforcements += matchTrigger(index, { id: 'x', type: qualifiedType(type), payload, source: 'bench', occurredAt: 0, traceId: 'x' }, 0).outcomes.length;
@@ -95,10 +104,21 @@ try {
     }
   }
 
+  /** The POSTs of a workload: one payload per POST to the plain webhook, or arrays of `perPost` to the batch one. */
+  function posts(samples, perPost) {
+    if (perPost === 1) return samples.map(({ type, payload }) => [typeName(type), JSON.stringify(payload)]);
+    const out = [];
+    for (let i = 0; i < samples.length; i += perPost) {
+      const chunk = samples.slice(i, i + perPost);
+      out.push([`${typeName(chunk[0].type)}-batch`, JSON.stringify(chunk.map((s) => s.payload))]);
+    }
+    return out;
+  }
+
   /** One run over HTTP: the client process sends, we wait until everything is stored and matched. */
-  async function httpRun(n) {
-    const { samples, enforcements } = workload(n);
-    const requests = samples.map(({ type, payload }) => [typeName(type), JSON.stringify(payload)]);
+  async function httpRun(n, perPost) {
+    const { samples, enforcements } = workload(n, perPost);
+    const requests = posts(samples, perPost);
     const base = await stored();
     const services = servicesCpu();
     const c0 = cpuMs();
@@ -107,7 +127,7 @@ try {
     const sentMs = now() - t0;
     if (client.failed > 0) throw new Error(`${client.failed} webhook requests failed`);
     const { storedMs, matchedMs } = await settled(base, n, enforcements, t0);
-    return { n, enforcements, sentMs, storedMs, matchedMs, serverCpuMs: cpuMs() - c0, clientCpuMs: client.cpu_ms, ...servicesCpu(services), latencies: client.latencies_ms };
+    return { n, perPost, posts: requests.length, enforcements, sentMs, storedMs, matchedMs, serverCpuMs: cpuMs() - c0, clientCpuMs: client.cpu_ms, ...servicesCpu(services), latencies: client.latencies_ms };
   }
 
   /** One run through the same intake the webhooks use, called in-process (no HTTP). */
@@ -136,10 +156,15 @@ try {
 
   // WEIR_BENCH_ONLY=http or intake runs one half (to profile it).
   const only = process.env.WEIR_BENCH_ONLY;
-  const httpRuns = [];
+  /** Runs over HTTP by triggers per POST. */
+  const httpRuns = new Map();
   if (only !== 'intake') {
-    await httpRun(Math.min(2_000, TRIGGERS)); // warm-up: JIT, connections, consumers, caches
-    for (let i = 0; i < REPEATS; i++) httpRuns.push(await httpRun(TRIGGERS));
+    for (const perPost of PER_POST) {
+      await httpRun(Math.min(2_000, TRIGGERS), perPost); // warm-up: JIT, connections, consumers, caches
+      const runs = [];
+      for (let i = 0; i < REPEATS; i++) runs.push(await httpRun(TRIGGERS, perPost));
+      httpRuns.set(perPost, runs);
+    }
   }
   const intakeRuns = [];
   if (only !== 'http') {
@@ -150,33 +175,34 @@ try {
   const rate = (runs, key) => percentiles(runs.map((r) => (r.n / r[key]) * 1000)).median;
   const latency = (runs) => percentiles(runs.flatMap((r) => r.latencies));
   const rows = [];
-  if (httpRuns.length > 0) {
-    const l = latency(httpRuns);
+  for (const [perPost, runs] of httpRuns) {
+    const l = latency(runs);
+    const per = perPost === 1 ? 'one trigger a POST' : `${perPost} triggers a POST (batch webhook)`;
     rows.push(
-      { figure: 'webhook → stored → matched (HTTP)', value: rate(httpRuns, 'matchedMs'), unit: 'triggers/s', target: '≥ 10,000', note: `median of ${REPEATS} runs of ${TRIGGERS.toLocaleString('en-US')}, ${CONCURRENCY} requests in flight` },
-      { figure: 'webhook → stored (HTTP)', value: rate(httpRuns, 'storedMs'), unit: 'triggers/s' },
-      { figure: 'webhooks accepted (202)', value: rate(httpRuns, 'sentMs'), unit: 'requests/s' },
-      { figure: 'webhook latency p50 / p99', value: `${l.median.toFixed(1)} / ${l.p99.toFixed(1)}`, unit: 'ms' },
-      { figure: 'CPU per trigger over HTTP (µs)', value: cpuPerTrigger(httpRuns), unit: '', note: 'services counted whole: other work on them included' },
+      { figure: `webhook → stored → matched, ${perPost}/POST`, value: rate(runs, 'matchedMs'), unit: 'triggers/s', target: '≥ 10,000', note: `${per}; median of ${REPEATS} runs of ${TRIGGERS.toLocaleString('en-US')}, ${CONCURRENCY} POSTs in flight` },
+      { figure: `  webhook → stored, ${perPost}/POST`, value: rate(runs, 'storedMs'), unit: 'triggers/s' },
+      { figure: `  accepted (202), ${perPost}/POST`, value: rate(runs, 'sentMs'), unit: 'triggers/s' },
+      { figure: `  POST latency p50 / p99, ${perPost}/POST`, value: `${l.median.toFixed(1)} / ${l.p99.toFixed(1)}`, unit: 'ms' },
+      { figure: `  CPU per trigger, ${perPost}/POST (µs)`, value: cpuPerTrigger(runs), unit: '', note: 'services counted whole: other work on them included' },
     );
   }
   if (intakeRuns.length > 0) {
     const l = latency(intakeRuns);
     rows.push(
-      { figure: 'intake → stored → matched (in-process)', value: rate(intakeRuns, 'matchedMs'), unit: 'triggers/s', note: 'the webhooks\' intake called directly: no HTTP' },
-      { figure: 'intake → stored (in-process)', value: rate(intakeRuns, 'storedMs'), unit: 'triggers/s' },
-      { figure: 'intake emits (validated + published)', value: rate(intakeRuns, 'sentMs'), unit: 'triggers/s' },
-      { figure: 'intake emit latency p50 / p99', value: `${l.median.toFixed(1)} / ${l.p99.toFixed(1)}`, unit: 'ms' },
-      { figure: 'CPU per trigger in-process (µs)', value: cpuPerTrigger(intakeRuns), unit: '' },
+      { figure: 'intake → stored → matched (in-process)', value: rate(intakeRuns, 'matchedMs'), unit: 'triggers/s', note: 'the webhooks\' intake called directly, one emit a trigger: no HTTP' },
+      { figure: '  intake → stored (in-process)', value: rate(intakeRuns, 'storedMs'), unit: 'triggers/s' },
+      { figure: '  intake emits (validated + published)', value: rate(intakeRuns, 'sentMs'), unit: 'triggers/s' },
+      { figure: '  intake emit latency p50 / p99', value: `${l.median.toFixed(1)} / ${l.p99.toFixed(1)}`, unit: 'ms' },
+      { figure: '  CPU per trigger in-process (µs)', value: cpuPerTrigger(intakeRuns), unit: '' },
     );
   }
-  const first = [...httpRuns, ...intakeRuns][0];
+  const first = [...[...httpRuns.values()].flat(), ...intakeRuns][0];
   rows.push({ figure: 'enforcements per trigger', value: first.enforcements / first.n, unit: '', note: '1,000 rules over 100 types; each enforcement recorded in PostgreSQL, each request published' });
-  if (RULES_STORE) rows.push({ figure: 'triggers stored by', value: 'the rules engine', unit: '', note: 'sensors.recorder.consume: false, RulesEngine recordTriggers' });
-  report('trigger-ingestion', rows, { triggers: TRIGGERS, concurrency: CONCURRENCY, triggersStoredBy: RULES_STORE ? 'rules' : 'recorder', runs: { http: strip(httpRuns), intake: strip(intakeRuns) } });
+  rows.push({ figure: 'triggers stored by', value: storedBy === 'rules' ? 'the rules engine' : 'the recorder', unit: '', note: `sensors.recorder.consume: ${storedBy !== 'rules'}` });
+  const http = Object.fromEntries([...httpRuns].map(([perPost, runs]) => [perPost, strip(runs)]));
+  report('trigger-ingestion', rows, { triggers: TRIGGERS, concurrency: CONCURRENCY, triggersStoredBy: storedBy, runs: { http, intake: strip(intakeRuns) } });
 } finally {
   await counts?.end();
-  await rules?.stop();
   const streams = server ? Object.values(server.bus.streamNames ?? {}) : [];
   await server?.stop();
   packs.remove();

@@ -120,31 +120,49 @@ export class EnforcementRepository {
     const [first] = inputs;
     if (!first) return [];
     try {
-      const rows = JSON.stringify(
-        inputs.map((input) => ({
+      const enforcements = inputs.map((input): Enforcement => {
+        const requested = input.outcome === 'requested' ? input.request : undefined;
+        return {
           id: newId<'Enforcement'>(),
-          trigger_id: input.triggerId,
-          trigger_type: input.triggerType,
+          triggerId: input.triggerId,
+          triggerType: input.triggerType,
           rule: input.rule,
           outcome: input.outcome,
-          request_id: input.outcome === 'requested' ? (input.request?.id ?? null) : null,
+          requestId: requested?.id,
           reason: input.reason,
-          request: input.outcome === 'requested' && input.request ? input.request : null,
-          trace_id: input.traceId,
-          at: new Date(input.now).toISOString(),
+          request: requested,
+          traceId: input.traceId,
+          at: input.now,
+        };
+      });
+      const rows = JSON.stringify(
+        enforcements.map((e) => ({
+          id: e.id,
+          trigger_id: e.triggerId,
+          trigger_type: e.triggerType,
+          rule: e.rule,
+          outcome: e.outcome,
+          request_id: e.requestId ?? null,
+          reason: e.reason,
+          request: e.request ?? null,
+          trace_id: e.traceId,
+          at: new Date(e.at).toISOString(),
         })),
       );
       // The rows travel as one JSON parameter (as the trigger store's insertMany does): no
-      // parameter ceiling, the same bytes on PostgreSQL and PGlite.
-      const inserted = await sql<Selectable<RuleEnforcementsTable>>`
+      // parameter ceiling, the same bytes on PostgreSQL and PGlite. Only the ids of the rows
+      // inserted come back: those rows are what we sent, so reading them back (and parsing every
+      // request's JSON again) would only cost both sides.
+      const inserted = await sql<{ id: string }>`
         insert into rule_enforcements (id, trigger_id, trigger_type, rule, outcome, request_id, reason, request, trace_id, at)
         select id, trigger_id, trigger_type, rule, outcome, request_id, reason, request, trace_id, at
         from jsonb_to_recordset(${rows}::jsonb)
           as t(id text, trigger_id text, trigger_type text, rule text, outcome text, request_id text, reason text, request jsonb, trace_id text, at timestamptz)
         on conflict (trigger_id, rule) do nothing
-        returning *`.execute(this.#db);
-      const fresh = new Map(inserted.rows.map((row) => [pairKey(row.trigger_id, row.rule), row]));
-      const missing = inputs.filter((input) => !fresh.has(pairKey(input.triggerId, input.rule)));
+        returning id`.execute(this.#db);
+      const fresh = new Set(inserted.rows.map((row) => row.id));
+      // Not inserted: recorded by an earlier delivery, or the same (trigger, rule) earlier in this batch.
+      const missing = enforcements.filter((e) => !fresh.has(e.id));
       const existing = new Map<string, Selectable<RuleEnforcementsTable>>();
       if (missing.length > 0) {
         const found = await this.#db
@@ -154,16 +172,10 @@ export class EnforcementRepository {
           .execute();
         for (const row of found) existing.set(pairKey(row.trigger_id, row.rule), row);
       }
-      return inputs.map((input) => {
-        const key = pairKey(input.triggerId, input.rule);
-        const row = fresh.get(key);
-        if (row) {
-          fresh.delete(key); // the same (trigger, rule) twice in one batch: the second is a replay
-          existing.set(key, row);
-          return { enforcement: toEnforcement(row), replay: false };
-        }
-        const before = existing.get(key);
-        if (!before) throw new BugError(`enforcement of ${input.rule} for ${input.triggerId} neither inserted nor found`);
+      return enforcements.map((enforcement) => {
+        if (fresh.has(enforcement.id)) return { enforcement, replay: false };
+        const before = existing.get(pairKey(enforcement.triggerId, enforcement.rule));
+        if (!before) throw new BugError(`enforcement of ${enforcement.rule} for ${enforcement.triggerId} neither inserted nor found`);
         return { enforcement: toEnforcement(before), replay: true };
       });
     } catch (error) {

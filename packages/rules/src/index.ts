@@ -5,8 +5,8 @@
  */
 export { RulesEngine } from './rules-engine.js';
 export type { TriggerProcessed, RulesEngineStats } from './rules-engine.js';
-export { compileRulesEngineOptions } from './rules-engine-options.js';
-export type { RulesEngineOptions, CompiledRulesEngineOptions } from './rules-engine-options.js';
+export { compileRulesEngineOptions, noopRulesEngineMetrics } from './rules-engine-options.js';
+export type { RulesEngineOptions, CompiledRulesEngineOptions, RulesEngineMetrics } from './rules-engine-options.js';
 export { RuleIndex } from './rule-index.js';
 export { TypeMatcher } from './type-matcher.js';
 export { compileRule } from './compiled-rule.js';
@@ -23,6 +23,6 @@ export type { Enforcement, EnforceInput, EnforceResult, DedupState } from './enf
 export type { RuleTables, EnforcementOutcome, RuleEnforcementsTable, RuleDedupTable, RuleThrottleTable } from './rule-tables.js';
 export { WORKFLOW_REQUEST_SUBJECT, requestMessageId } from './workflow-request.js';
 export type { WorkflowRequest } from './workflow-request.js';
-export { parseTriggerMessage } from './trigger-message.js';
+export { parseTriggerMessage, parseTriggerMessages } from './trigger-message.js';
 export { RuleNotFoundError, EnforcementStoreError, RulesEngineStateError } from './errors.js';
 export type { RulesErrorCode } from './errors.js';

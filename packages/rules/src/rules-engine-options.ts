@@ -17,8 +17,9 @@ export interface RulesEngineOptions {
   /** Durable consumer name, shared by every replica (one of them gets each trigger). @default 'rules' */
   consumerName?: string;
   /**
-   * Triggers one replica holds at once. Their enforcements are written together (group commit),
-   * so more in hand means fewer, larger writes. @default 256
+   * Trigger messages one replica holds at once (a message carries one trigger, or up to 16 of a
+   * webhook that sent many). Their enforcements are written together (group commit), so more in
+   * hand means fewer, larger writes. @default 256
    */
   concurrency?: number;
   /** Most enforcements written by one batched statement. @default 1000 */
@@ -35,7 +36,18 @@ export interface RulesEngineOptions {
    * but twice the writes). @default false
    */
   recordTriggers?: boolean;
+  /** Counts what the engine writes besides enforcements (the server's Prometheus counters). @default noopRulesEngineMetrics */
+  metrics?: RulesEngineMetrics;
 }
+
+/** Counting callbacks of the rules engine. */
+export interface RulesEngineMetrics {
+  /** With `recordTriggers`: a batch stored `count` new triggers (ids already stored excluded). */
+  triggersStored(count: number): void;
+}
+
+/** Counts nothing. */
+export const noopRulesEngineMetrics: RulesEngineMetrics = { triggersStored() {} };
 
 /** {@link RulesEngineOptions} with defaults filled in. */
 export interface CompiledRulesEngineOptions {
@@ -50,6 +62,7 @@ export interface CompiledRulesEngineOptions {
   readonly ackTimeoutMs: number;
   readonly maxDeliver: number;
   readonly recordTriggers: boolean;
+  readonly metrics: RulesEngineMetrics;
 }
 
 /** Fills defaults, builds the rule index and validates; never mutates `options`. */
@@ -66,6 +79,7 @@ export function compileRulesEngineOptions(options: RulesEngineOptions): Compiled
     ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
     maxDeliver: options.maxDeliver ?? 5,
     recordTriggers: options.recordTriggers ?? false,
+    metrics: options.metrics ?? noopRulesEngineMetrics,
   };
   for (const key of ['concurrency', 'enforcementBatchSize', 'ackTimeoutMs', 'maxDeliver'] as const) {
     const value = compiled[key];

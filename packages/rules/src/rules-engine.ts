@@ -1,10 +1,10 @@
-import { newId, Subjects, type Consumer, type Delivery, type LoadedPack, type RequestId, type Trigger } from '@weir/core';
+import { newId, Subjects, type Consumer, type Delivery, type LoadedPack, type RequestId, type TimerHandle, type Trigger } from '@weir/core';
 import { GroupCommit } from './group-commit.js';
 import { EnforcementRepository, isGuarded, type Enforcement, type EnforceInput, type EnforceResult } from './enforcement-repository.js';
 import { RulesEngineStateError } from './errors.js';
 import { RuleIndex } from './rule-index.js';
 import { compileRulesEngineOptions, type CompiledRulesEngineOptions, type RulesEngineOptions } from './rules-engine-options.js';
-import { parseTriggerMessage } from './trigger-message.js';
+import { parseTriggerMessages } from './trigger-message.js';
 import { matchTrigger, type RuleOutcome } from './trigger-matcher.js';
 import { requestMessageId, WORKFLOW_REQUEST_SUBJECT, type WorkflowRequest } from './workflow-request.js';
 
@@ -57,10 +57,10 @@ export class RulesEngine {
     this.#enforcements = new EnforcementRepository(this.#options.store);
     const maxBatch = this.#options.enforcementBatchSize;
     this.#batcher = new GroupCommit((inputs) => this.#enforcements.enforceMany(inputs), { maxBatch });
-    const triggers = this.#options.store.triggers;
+    const { store, metrics } = this.#options;
     this.#triggers = this.#options.recordTriggers
       ? new GroupCommit<Trigger, undefined>(async (batch) => {
-          await triggers.insertMany(batch);
+          metrics.triggersStored(await store.triggers.insertMany(batch));
           return batch.map(() => undefined);
         }, { maxBatch })
       : undefined;
@@ -158,13 +158,35 @@ export class RulesEngine {
   }
 
   async #handle(delivery: Delivery): Promise<void> {
-    const trigger = parseTriggerMessage(delivery.data);
-    if (typeof trigger === 'string') {
+    const triggers = parseTriggerMessages(delivery.data);
+    if (typeof triggers === 'string') {
       this.#stats.invalidTriggers++;
-      await delivery.term(`not a trigger: ${trigger}`);
+      await delivery.term(`not a trigger: ${triggers}`);
       return;
     }
-    await this.process(trigger);
+    const [only] = triggers;
+    if (only && triggers.length === 1) {
+      await this.process(only);
+      return;
+    }
+    // A message of several triggers is acked once all are done; when one fails the message comes
+    // back whole, and the others replay what they recorded. It holds 16 times the triggers of a
+    // plain message, so it says it is still being worked on rather than let a slow store run its
+    // ack timeout out and have it delivered again.
+    const { clock, ackTimeoutMs } = this.#options;
+    let beat: TimerHandle | undefined;
+    const keepAlive = () => {
+      beat = clock.setTimeout(() => {
+        void delivery.working().catch(() => {});
+        keepAlive();
+      }, Math.max(1000, Math.floor(ackTimeoutMs / 3)));
+    };
+    keepAlive();
+    try {
+      await Promise.all(triggers.map((trigger) => this.process(trigger)));
+    } finally {
+      if (beat) clock.clearTimeout(beat);
+    }
   }
 
   #count(e: Enforcement): void {

@@ -20,3 +20,25 @@ export function parseTriggerMessage(data: unknown): Trigger | string {
     traceId: m.traceId as TraceId,
   };
 }
+
+/**
+ * The triggers one message of `weir.trigger.>` carries: a single trigger, or several of one type
+ * as `{triggers: [...]}` (what the sensors' `publishMany` sends for a webhook that carries many;
+ * `TriggerBatchMessage` in @weir/sensors). Returns them, or why the message is not valid (one bad
+ * element spoils the message: only a bug produces one).
+ */
+export function parseTriggerMessages(data: unknown): Trigger[] | string {
+  const list = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as { triggers?: unknown }).triggers : undefined;
+  if (!Array.isArray(list)) {
+    const trigger = parseTriggerMessage(data);
+    return typeof trigger === 'string' ? trigger : [trigger];
+  }
+  if (list.length === 0) return 'the batch carries no trigger';
+  const triggers: Trigger[] = [];
+  for (const [i, item] of list.entries()) {
+    const trigger = parseTriggerMessage(item);
+    if (typeof trigger === 'string') return `triggers[${i}]: ${trigger}`;
+    triggers.push(trigger);
+  }
+  return triggers;
+}

@@ -1,7 +1,7 @@
-import { SimulatedClock, Subjects, type BusMessage, type DeadLetter } from '@weir/core';
+import { SimulatedClock, Subjects, type Bus, type BusMessage, type DeadLetter, type Delivery, type DeliveryHandler, type Trigger } from '@weir/core';
 import { InProcessBus } from '@weir/bus';
 import { openStore, type SqlStore } from '@weir/store';
-import { RuleIndex, RulesEngine, WORKFLOW_REQUEST_SUBJECT, type WorkflowRequest } from '@weir/rules';
+import { RuleIndex, RulesEngine, WORKFLOW_REQUEST_SUBJECT, type RulesEngineOptions, type WorkflowRequest } from '@weir/rules';
 import { makeRule, makeTrigger } from './rule-fixtures.js';
 
 const alert = (instance: string) => ({ status: 'firing', labels: { alertname: 'HostDown', instance } });
@@ -15,7 +15,7 @@ describe('rules engine over the in-process bus and PGlite', () => {
   }, 60_000);
   afterAll(() => store.close());
 
-  function setup(rules: RuleIndex, clock = new SimulatedClock(), options: { recordTriggers?: boolean } = {}) {
+  function setup(rules: RuleIndex, clock = new SimulatedClock(), options: Pick<RulesEngineOptions, 'recordTriggers' | 'metrics'> = {}) {
     const deadLetters: DeadLetter[] = [];
     const bus = new InProcessBus({ deadLetters: { record: async (l) => void deadLetters.push(l) } });
     const engine = new RulesEngine({ store, bus, clock, rules, ...options });
@@ -58,7 +58,9 @@ describe('rules engine over the in-process bus and PGlite', () => {
 
   it('stores each trigger once with recordTriggers, matched or not, even when it is redelivered', async () => {
     const name = uniqueName('page');
-    const { engine, ready } = setup(RuleIndex.fromDefinitions([makeRule({ name })]), new SimulatedClock(), { recordTriggers: true });
+    let counted = 0;
+    const metrics = { triggersStored: (count: number) => void (counted += count) };
+    const { engine, ready } = setup(RuleIndex.fromDefinitions([makeRule({ name })]), new SimulatedClock(), { recordTriggers: true, metrics });
     await ready;
     const matched = makeTrigger(alert('web-01'));
     const unmatched = { ...makeTrigger({ unrelated: true }), type: 'nothing.matches' };
@@ -67,6 +69,8 @@ describe('rules engine over the in-process bus and PGlite', () => {
     expect(await store.triggers.get(matched.id)).toEqual(matched);
     expect(await store.triggers.get(unmatched.id)).toEqual(unmatched);
     expect(await engine.enforcements.forTrigger(matched.id)).toHaveLength(1);
+    // Counted once each: the redelivery's insert stored nothing new.
+    expect(counted).toBe(2);
   });
 
   it('leaves triggers to the recorder by default', async () => {
@@ -150,6 +154,69 @@ describe('rules engine over the in-process bus and PGlite', () => {
     expect(deadLetters[0]?.reason).toMatch(/not a trigger/);
     await engine.stop();
     await bus.close();
+  });
+
+  it('takes a message carrying several triggers: matches and stores each, and dead-letters a batch with a broken element', async () => {
+    const name = uniqueName('batch');
+    const { bus, engine, requests, deadLetters, ready } = setup(RuleIndex.fromDefinitions([makeRule({ name })]), new SimulatedClock(), { recordTriggers: true });
+    await ready;
+    await engine.start();
+    const triggers = Array.from({ length: 5 }, (_, i) => makeTrigger(alert(`b${i}`)));
+    await bus.publish(Subjects.trigger('alertmanager.alert'), { triggers }, { msgId: triggers[0]?.id });
+    await bus.publish(Subjects.trigger('alertmanager.alert'), { triggers: [makeTrigger(alert('b9')), { id: 'x' }] });
+    await waitFor(() => requests.length === 5 && deadLetters.length === 1);
+    expect(requests.map((r) => r.data.triggerId).sort()).toEqual(triggers.map((t) => t.id).sort());
+    for (const t of triggers) expect(await store.triggers.get(t.id)).toEqual(t);
+    expect(deadLetters[0]?.reason).toMatch(/not a trigger: triggers\[1\]/);
+    await engine.stop();
+    await bus.close();
+  });
+
+  it('keeps a message of several triggers alive (working) while they take long, and stops once they are done', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // The store's trigger insert waits for the test: the message is held as long as it likes.
+    const triggers = Object.assign(Object.create(store.triggers) as SqlStore['triggers'], {
+      insertMany: async (batch: Trigger[]) => {
+        await gate;
+        return store.triggers.insertMany(batch);
+      },
+    });
+    const slowStore = Object.assign(Object.create(store) as SqlStore, { triggers });
+    let handler: DeliveryHandler | undefined;
+    const bus = {
+      consume: async (_options: unknown, h: DeliveryHandler) => {
+        handler = h;
+        return { stop: async () => {} };
+      },
+      publishMany: async () => {},
+    } as unknown as Bus;
+    const clock = new SimulatedClock();
+    const engine = new RulesEngine({ store: slowStore, bus, clock, rules: RuleIndex.fromDefinitions([makeRule({ name: uniqueName('slow') })]), recordTriggers: true, ackTimeoutMs: 3000 });
+    await engine.start();
+    let beats = 0;
+    const settled: string[] = [];
+    const delivery = {
+      subject: Subjects.trigger('alertmanager.alert'),
+      data: { triggers: [makeTrigger(alert('s1')), makeTrigger(alert('s2'))] },
+      headers: {},
+      msgId: undefined,
+      attempt: 1,
+      ack: async () => void settled.push('ack'),
+      nak: async () => void settled.push('nak'),
+      term: async () => void settled.push('term'),
+      working: async () => void beats++,
+    } satisfies Delivery;
+    const done = handler?.(delivery);
+    clock.advance(1000);
+    clock.advance(1000);
+    expect(beats).toBe(2);
+    release();
+    await done;
+    clock.advance(5000);
+    expect(beats).toBe(2);
+    expect(settled).toEqual([]); // the handler returns; the consumer acks for it
+    await engine.stop();
   });
 
   it('swaps rules on reload without dropping triggers in flight', async () => {

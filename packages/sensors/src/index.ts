@@ -17,6 +17,8 @@ export { TriggerIntake, INTAKE_DEAD_LETTER_CONSUMER } from './trigger-intake.js'
 export type { TriggerIntakeOptions, EmitOptions } from './trigger-intake.js';
 export { TriggerTypeCatalog } from './trigger-type-catalog.js';
 export type { PayloadCheck } from './trigger-type-catalog.js';
+export { packTriggerMessages, readTriggerMessage, TRIGGERS_PER_MESSAGE, MESSAGE_PAYLOAD_CHARS } from './trigger-message.js';
+export type { TriggerBatchMessage, OutgoingTriggerMessage } from './trigger-message.js';
 export { TriggerRecorder } from './trigger-recorder.js';
 export type { TriggerRecorderOptions } from './trigger-recorder.js';
 export { webhookPlugin } from './webhook-plugin.js';

@@ -27,7 +27,15 @@ export interface TimerSetting {
 /** The sensors' configuration. */
 export interface SensorsConfig {
   /** @default [] */
-  webhooks?: Array<{ name: string; triggerType: string; auth: WebhookAuthSetting; /** @default 1 MiB */ bodyLimitBytes?: number }>;
+  webhooks?: Array<{
+    name: string;
+    triggerType: string;
+    auth: WebhookAuthSetting;
+    /** @default 1 MiB */
+    bodyLimitBytes?: number;
+    /** The body is a JSON array of payloads, one trigger each (not with `core.webhook`). @default false */
+    batch?: boolean;
+  }>;
   /** The Alertmanager receiver; undefined: no route. */
   alertmanager?: { /** @default 'alertmanager' */ name?: string; auth: WebhookAuthSetting; /** @default 4 MiB */ bodyLimitBytes?: number } | undefined;
   /** @default [] */
@@ -110,7 +118,12 @@ export function compileSensorsOptions(options: SensorsServiceOptions): CompiledS
   const webhooks = (config.webhooks ?? []).map((hook, i): WebhookDefinition => {
     const key = `sensors.webhooks[${i}]`;
     if (!TYPE.test(hook.triggerType)) throw new ConfigError(`${key}.triggerType`, `must be a trigger type such as core.webhook, got ${JSON.stringify(hook.triggerType)}`);
-    return { name: route(`${key}.name`, hook.name), triggerType: hook.triggerType, auth: auth(`${key}.auth`, hook.auth), bodyLimitBytes: bytes(`${key}.bodyLimitBytes`, hook.bodyLimitBytes, 1 << 20) };
+    const batch = hook.batch ?? false;
+    if (typeof batch !== 'boolean') throw new ConfigError(`${key}.batch`, `must be true or false, got ${JSON.stringify(batch)}`);
+    if (batch && hook.triggerType === 'core.webhook') {
+      throw new ConfigError(`${key}.batch`, 'a core.webhook trigger is the whole request: batch needs a trigger type whose payload is the body');
+    }
+    return { name: route(`${key}.name`, hook.name), triggerType: hook.triggerType, auth: auth(`${key}.auth`, hook.auth), bodyLimitBytes: bytes(`${key}.bodyLimitBytes`, hook.bodyLimitBytes, 1 << 20), batch };
   });
   const am = config.alertmanager;
   const alertmanager = am === undefined ? undefined : {

@@ -11,6 +11,7 @@ import {
   type TriggerRepository,
 } from '@weir/core';
 import { noopSensorMetrics, type SensorMetrics } from './sensor-metrics.js';
+import { readTriggerMessage } from './trigger-message.js';
 
 /** Options of the trigger recorder; durations in ms. */
 export interface TriggerRecorderOptions {
@@ -119,13 +120,13 @@ export class TriggerRecorder {
   }
 
   private async receive(delivery: Delivery<unknown>): Promise<void> {
-    const trigger = asTrigger(delivery.data);
-    if (typeof trigger === 'string') {
-      await delivery.term(`not a trigger: ${trigger}`);
+    const triggers = readTriggerMessage(delivery.data);
+    if (typeof triggers === 'string') {
+      await delivery.term(`not a trigger: ${triggers}`);
       return;
     }
     const batch = this.pending ?? this.openBatch();
-    batch.triggers.push(trigger);
+    batch.triggers.push(...triggers);
     if (batch.triggers.length >= this.batchSize || this.stopped) void this.flush();
     // Resolves (ack) once the batch is stored; rejects (nak, redelivery) when the insert failed.
     await batch.done;
@@ -165,15 +166,4 @@ export class TriggerRecorder {
         .finally(() => this.scheduleGc(this.gcIntervalMs));
     }, delayMs);
   }
-}
-
-/** Reads a trigger off the bus (parsing boundary): the trigger, or why it is not one. */
-function asTrigger(data: unknown): Trigger | string {
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return 'the message is not an object';
-  const m = data as Record<string, unknown>;
-  for (const field of ['id', 'type', 'source', 'traceId'] as const) {
-    if (typeof m[field] !== 'string' || m[field] === '') return `field ${field} must be a non-empty string`;
-  }
-  if (typeof m.occurredAt !== 'number' || !Number.isFinite(m.occurredAt)) return 'field occurredAt must be milliseconds since the epoch';
-  return data as Trigger;
 }

@@ -12,6 +12,12 @@ export interface WebhookDefinition {
   auth: WebhookAuth;
   /** Larger bodies are refused with 413. */
   bodyLimitBytes: number;
+  /**
+   * The body is a JSON array and each element is the payload of one trigger, all checked before any
+   * is published: one invalid element refuses the whole request. Not for `core.webhook`.
+   * @default false
+   */
+  batch?: boolean;
 }
 
 /** The Alertmanager receiver: `POST /webhooks/<name>` (default `alertmanager`), payload version 4. */

@@ -30,8 +30,9 @@ const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie'
 /**
  * A fastify plugin with `POST /webhooks/<name>` for each webhook and the Alertmanager receiver.
  * Register it without fastify-plugin (it is meant to be encapsulated: it reads bodies as raw
- * buffers for HMAC and has its own error handler). Answers: 202 `{triggerId}` / `{triggerIds}`,
- * 400 `{error, code, violations:[{path, message}]}`, 401, 413, 503 when the bus is down.
+ * buffers for HMAC and has its own error handler). Answers: 202 `{triggerId}` / `{triggerIds}`
+ * (Alertmanager, batch webhooks), 400 `{error, code, violations:[{path, message}]}`, 401, 413, 503
+ * when the bus is down.
  */
 export function webhookPlugin(options: WebhookPluginOptions): FastifyPluginAsync {
   const log = (options.log ?? silentLogger).child({ component: 'webhooks' });
@@ -58,6 +59,21 @@ export function webhookPlugin(options: WebhookPluginOptions): FastifyPluginAsync
       metrics.webhookRequest({ webhook: url.slice(url.lastIndexOf('/') + 1) || 'unmatched', status: reply.statusCode });
     });
 
+    /**
+     * Checks every payload, then publishes them all with one `publishMany`; all or nothing: one
+     * invalid payload refuses the request (senders such as Alertmanager re-send it whole).
+     */
+    const publishAll = async (reply: FastifyReply, batch: { type: string; payloads: readonly unknown[]; source: string; path: (index: number) => string; body: unknown }) => {
+      const refused = checkAll(intake, batch);
+      if (refused) return rejected(reply, await intake.reject(refused, batch.body));
+      try {
+        const triggers = await intake.publishMany(batch.type, batch.payloads, batch.source);
+        return reply.status(202).send({ triggerIds: triggers.map((t) => t.id) });
+      } catch (error) {
+        return failed(reply, error);
+      }
+    };
+
     for (const hook of options.webhooks) {
       app.post(`/webhooks/${hook.name}`, { bodyLimit: hook.bodyLimitBytes }, async (request, reply) => {
         const raw = rawBody(request);
@@ -70,6 +86,10 @@ export function webhookPlugin(options: WebhookPluginOptions): FastifyPluginAsync
           const parsed = parseJson(raw);
           if (!parsed.ok) return rejected(reply, await intake.reject(notJson(hook.triggerType, source, parsed.reason), raw.toString('utf8')));
           payload = parsed.value;
+        }
+        if (hook.batch === true) {
+          if (!Array.isArray(payload)) return rejected(reply, await intake.reject(notArray(hook.triggerType, source), payload));
+          return publishAll(reply, { type: hook.triggerType, payloads: payload, source, path: (i) => `[${i}]`, body: payload });
         }
         try {
           const trigger = await intake.emit(hook.triggerType, payload, source);
@@ -96,26 +116,24 @@ export function webhookPlugin(options: WebhookPluginOptions): FastifyPluginAsync
         // Checked against the envelope schema just above: the parsing boundary.
         const notification = parsed.value as AlertmanagerNotification;
         const payloads = notification.alerts.map((alert) => alertTriggerPayload(notification, alert));
-        // All or nothing: Alertmanager re-sends the whole group on a non-2xx answer.
-        const violations: FieldViolation[] = [];
-        for (const [i, payload] of payloads.entries()) {
-          const error = intake.check(ALERTMANAGER_TRIGGER_TYPE, payload, source, `alerts[${i}]`);
-          if (error) violations.push(...error.violations);
-        }
-        if (violations.length > 0) {
-          const code = intake.catalog.has(ALERTMANAGER_TRIGGER_TYPE) ? 'TRIGGER_INVALID' : 'TRIGGER_TYPE_UNKNOWN';
-          return rejected(reply, await intake.reject(new TriggerRejectedError(code, { type: ALERTMANAGER_TRIGGER_TYPE, source, violations }), parsed.value));
-        }
-        try {
-          const triggers = await Promise.all(payloads.map((payload) => intake.publish(ALERTMANAGER_TRIGGER_TYPE, payload, source)));
-          log.debug({ group_key: notification.groupKey, alerts: triggers.length }, 'alertmanager notification received');
-          return reply.status(202).send({ triggerIds: triggers.map((t) => t.id) });
-        } catch (error) {
-          return failed(reply, error);
-        }
+        log.debug({ group_key: notification.groupKey, alerts: payloads.length }, 'alertmanager notification received');
+        return publishAll(reply, { type: ALERTMANAGER_TRIGGER_TYPE, payloads, source, path: (i) => `alerts[${i}]`, body: parsed.value });
       });
     }
   };
+}
+
+/** Every violation of every payload, field paths prefixed with the payload's place (`alerts[2]`, `[2]`); undefined when all pass. */
+function checkAll(intake: TriggerIntake, batch: { type: string; payloads: readonly unknown[]; source: string; path: (index: number) => string }): TriggerRejectedError | undefined {
+  const { type, source } = batch;
+  // An unknown type is said once, not once per payload.
+  if (!intake.catalog.has(type)) return intake.check(type, undefined, source);
+  const violations: FieldViolation[] = [];
+  batch.payloads.forEach((payload, i) => {
+    const error = intake.check(type, payload, source, batch.path(i));
+    if (error) violations.push(...error.violations);
+  });
+  return violations.length > 0 ? new TriggerRejectedError('TRIGGER_INVALID', { type, source, violations }) : undefined;
 }
 
 function rawBody(request: FastifyRequest): Buffer {
@@ -129,6 +147,10 @@ function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: false; rea
   } catch (error) {
     return { ok: false, reason: `body is not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
+}
+
+function notArray(type: string, source: string): TriggerRejectedError {
+  return new TriggerRejectedError('TRIGGER_INVALID', { type, source, violations: [{ path: '(root)', message: 'must be a JSON array of payloads, one trigger each (a batch webhook)' }] });
 }
 
 function notJson(type: string, source: string, reason: string): TriggerRejectedError {

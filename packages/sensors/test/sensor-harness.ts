@@ -52,7 +52,10 @@ export class RecordingBus implements Bus {
     }
     this.published.push({ subject, data: JSON.parse(JSON.stringify(data)) as unknown, msgId: options.msgId });
   }
+  /** Calls of publishMany, with how many messages each carried. */
+  readonly batches: number[] = [];
   async publishMany(messages: Parameters<Bus['publishMany']>[0]): Promise<void> {
+    this.batches.push(messages.length);
     for (const m of messages) await this.publish(m.subject, m.data, m.options);
   }
   async subscribe(): Promise<Subscription> {

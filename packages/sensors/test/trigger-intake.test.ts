@@ -1,5 +1,5 @@
 import { SimulatedClock, type LoadedPack, type Trigger } from '@weir/core';
-import { CountingSensorMetrics, TriggerIntake, TriggerPublishError, TriggerRejectedError, TriggerTypeCatalog } from '@weir/sensors';
+import { CountingSensorMetrics, TRIGGERS_PER_MESSAGE, TriggerIntake, TriggerPublishError, TriggerRejectedError, TriggerTypeCatalog } from '@weir/sensors';
 import { loadTestPacks, MemoryDeadLetters, RecordingBus } from './sensor-harness.js';
 
 let packs: LoadedPack[];
@@ -26,6 +26,27 @@ describe('trigger intake', () => {
     expect(message?.msgId).toBe(trigger.id);
     expect(message?.data).toEqual(trigger);
     expect(metrics.get('triggerEmitted', { type: 'testpack.deploy', source: 'webhook:deploys' })).toBe(1);
+  });
+
+  it('publishes checked payloads together, packed several to a message, and counts each trigger', async () => {
+    const { bus, intake, metrics } = setup();
+    const payloads = Array.from({ length: TRIGGERS_PER_MESSAGE + 2 }, (_, i) => ({ service: `s${i}`, version: '1' }));
+    const triggers = await intake.publishMany('testpack.deploy', payloads, 'webhook:deploys');
+    expect(bus.batches).toEqual([2]);
+    const [full, rest] = triggers.length > TRIGGERS_PER_MESSAGE ? [triggers.slice(0, TRIGGERS_PER_MESSAGE), triggers.slice(TRIGGERS_PER_MESSAGE)] : [[], []];
+    expect(bus.published).toEqual([
+      { subject: 'weir.trigger.testpack.deploy', msgId: full[0]?.id, data: { triggers: full } },
+      { subject: 'weir.trigger.testpack.deploy', msgId: rest[0]?.id, data: { triggers: rest } },
+    ]);
+    expect(triggers.map((t) => t.payload)).toEqual(payloads);
+    expect(new Set(triggers.map((t) => t.traceId)).size).toBe(payloads.length);
+    expect(metrics.get('triggerEmitted', { type: 'testpack.deploy', source: 'webhook:deploys' })).toBe(payloads.length);
+  });
+
+  it('sends a lone trigger of publishMany as a plain trigger message', async () => {
+    const { bus, intake } = setup();
+    const [trigger] = await intake.publishMany('testpack.deploy', [{ service: 'a', version: '1' }], 'webhook:deploys');
+    expect(bus.published).toEqual([{ subject: 'weir.trigger.testpack.deploy', msgId: trigger?.id, data: trigger }]);
   });
 
   it('stamps a UUIDv7 id, a trace id and occurredAt from the injected clock', async () => {

@@ -1,7 +1,7 @@
 import { newId, SimulatedClock, Subjects, type Store, type Trigger, type TriggerId } from '@weir/core';
 import { InProcessBus } from '@weir/bus';
 import { openStore } from '@weir/store';
-import { CountingSensorMetrics, TriggerRecorder } from '@weir/sensors';
+import { CountingSensorMetrics, packTriggerMessages, TriggerRecorder } from '@weir/sensors';
 import { waitFor } from './sensor-harness.js';
 
 function trigger(occurredAt: number, type = 'testpack.deploy'): Trigger {
@@ -42,6 +42,21 @@ describe('trigger recorder (PGlite)', () => {
     expect(sizes.length).toBeLessThan(450 / 10);
     const stored = await store.triggers.get(sent[123]?.id ?? '');
     expect(stored).toEqual(sent[123]);
+  });
+
+  it('stores every trigger of a message that carries several, as the intake packs them', async () => {
+    const bus = new InProcessBus({ deadLetters: { record: async () => {} } });
+    const metrics = new CountingSensorMetrics();
+    const recorder = new TriggerRecorder({ bus, triggers: store.triggers, metrics, batchDelayMs: 5, consumerName: 'store-packed' });
+    await recorder.start();
+    const sent = Array.from({ length: 40 }, () => trigger(Date.now()));
+    const messages = packTriggerMessages('testpack.deploy', sent);
+    expect(messages).toHaveLength(3);
+    await bus.publishMany(messages);
+    await waitFor('40 stored', () => metrics.get('triggersStored') === 40);
+    await recorder.stop();
+    await bus.close();
+    for (const t of sent) expect(await store.triggers.get(t.id)).toEqual(t);
   });
 
   it('gets a failed batch redelivered and stores it once the database answers again', async () => {

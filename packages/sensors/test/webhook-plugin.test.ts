@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { LoadedPack, Trigger } from '@weir/core';
-import { CountingSensorMetrics, signBody, TriggerIntake, TriggerTypeCatalog, webhookPlugin } from '@weir/sensors';
+import { compileSensorsOptions, CountingSensorMetrics, readTriggerMessage, signBody, TriggerIntake, TriggerTypeCatalog, webhookPlugin } from '@weir/sensors';
 import { httpRequest, loadTestPacks, MemoryDeadLetters, RecordingBus } from './sensor-harness.js';
 
 const TOKEN = 'tok-0123456789abcdef';
@@ -29,13 +29,15 @@ async function setup() {
         { name: 'deploys', triggerType: 'testpack.deploy', auth: { kind: 'token', token: TOKEN }, bodyLimitBytes: 1024 },
         { name: 'signed', triggerType: 'testpack.deploy', auth: { kind: 'hmac', secret: SECRET, header: 'x-weir-signature-256' }, bodyLimitBytes: 1024 },
         { name: 'raw', triggerType: 'core.webhook', auth: { kind: 'token', token: TOKEN }, bodyLimitBytes: 1024 },
+        { name: 'deploy-batch', triggerType: 'testpack.deploy', auth: { kind: 'token', token: TOKEN }, bodyLimitBytes: 4096, batch: true },
       ],
       alertmanager: { name: 'alertmanager', auth: { kind: 'token', token: TOKEN }, bodyLimitBytes: 1 << 20 },
     }),
   );
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   apps.push(app);
-  const triggers = () => bus.published.map((m) => m.data as Trigger);
+  // A message carries one trigger, or several as {triggers: [...]}.
+  const triggers = () => bus.published.flatMap((m) => readTriggerMessage(m.data) as Trigger[]);
   const client = { inject: (request: Parameters<typeof httpRequest>[1]) => httpRequest(baseUrl, request) };
   return { app: client, bus, deadLetters, metrics, triggers };
 }
@@ -130,6 +132,57 @@ describe('generic webhook', () => {
   });
 });
 
+describe('batch webhook', () => {
+  const deploys = (n: number) => Array.from({ length: n }, (_, i) => ({ service: `svc-${i}`, version: `1.0.${i}` }));
+
+  it('turns a JSON array into one trigger per element, published together, and answers their ids in order', async () => {
+    const { app, bus, triggers } = await setup();
+    const res = await app.inject({ method: 'POST', url: '/webhooks/deploy-batch', headers: bearer, payload: JSON.stringify(deploys(3)) });
+    expect(res.statusCode).toBe(202);
+    const all = triggers();
+    expect(res.json()).toEqual({ triggerIds: all.map((t) => t.id) });
+    expect(all.map((t) => t.payload)).toEqual(deploys(3));
+    expect(all.every((t) => t.type === 'testpack.deploy' && t.source === 'webhook:deploy-batch')).toBe(true);
+    expect(bus.batches).toEqual([1]); // one publishMany of one message carrying the three
+  });
+
+  it('refuses the whole array when one element is invalid, naming its index and field, and publishes none of it', async () => {
+    const { app, triggers, deadLetters } = await setup();
+    const body = [...deploys(2), { service: 'api' }, { service: 7, version: '2' }];
+    const res = await app.inject({ method: 'POST', url: '/webhooks/deploy-batch', headers: bearer, payload: JSON.stringify(body) });
+    expect(res.statusCode).toBe(400);
+    const answer = res.json<{ code: string; violations: Array<{ path: string }> }>();
+    expect(answer.code).toBe('TRIGGER_INVALID');
+    expect(answer.violations.map((v) => v.path).sort()).toEqual(['[2].version', '[3].service']);
+    expect(triggers()).toHaveLength(0);
+    expect(deadLetters.letters).toHaveLength(1);
+  });
+
+  it('refuses a body that is not an array', async () => {
+    const { app, triggers } = await setup();
+    const res = await app.inject({ method: 'POST', url: '/webhooks/deploy-batch', headers: bearer, payload: deploy });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'TRIGGER_INVALID', violations: [{ path: '(root)', message: expect.stringContaining('JSON array') }] });
+    expect(triggers()).toHaveLength(0);
+  });
+
+  it('answers 503 when the bus does not take them', async () => {
+    const { app, bus } = await setup();
+    bus.failing = true;
+    const res = await app.inject({ method: 'POST', url: '/webhooks/deploy-batch', headers: bearer, payload: JSON.stringify(deploys(2)) });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ code: 'TRIGGER_PUBLISH_FAILED' });
+  });
+
+  it('is refused in the configuration for core.webhook, whose trigger is the whole request', () => {
+    const compile = (hook: Record<string, unknown>) => () =>
+      compileSensorsOptions({ bus: new RecordingBus(), store: {} as never, packs, config: { webhooks: [{ name: 'x', auth: { kind: 'none' }, ...hook } as never] } });
+    expect(compile({ triggerType: 'core.webhook', batch: true })).toThrow(expect.objectContaining({ key: 'sensors.webhooks[0].batch' }));
+    expect(compile({ triggerType: 'testpack.deploy', batch: 'yes' })).toThrow(expect.objectContaining({ key: 'sensors.webhooks[0].batch' }));
+    expect(compile({ triggerType: 'testpack.deploy', batch: true })().webhooks[0]?.batch).toBe(true);
+  });
+});
+
 /** An Alertmanager v4 notification as Alertmanager 0.25 sends it. */
 function notification(alerts: Array<{ alertname: string; instance: string; status?: 'firing' | 'resolved' }>) {
   return {
@@ -156,7 +209,7 @@ function notification(alerts: Array<{ alertname: string; instance: string; statu
 
 describe('Alertmanager receiver', () => {
   it('turns a v4 notification of N alerts into N alertmanager.alert triggers', async () => {
-    const { app, triggers } = await setup();
+    const { app, bus, triggers } = await setup();
     const body = notification([
       { alertname: 'HostDown', instance: 'web-1:9100' },
       { alertname: 'HostDown', instance: 'web-2:9100' },
@@ -166,6 +219,7 @@ describe('Alertmanager receiver', () => {
     expect(res.statusCode).toBe(202);
     const all = triggers();
     expect(all).toHaveLength(3);
+    expect(bus.batches).toEqual([1]); // one publishMany, one message carrying the group's alerts
     expect(res.json()).toEqual({ triggerIds: all.map((t) => t.id) });
     expect(all.map((t) => t.type)).toEqual(['alertmanager.alert', 'alertmanager.alert', 'alertmanager.alert']);
     expect(all[2]?.payload).toEqual({

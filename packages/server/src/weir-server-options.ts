@@ -25,7 +25,10 @@ export interface WeirServerOptions {
   packsDir?: string;
   /** Apply pending migrations at start. @default true in embedded mode, false with a database URL */
   autoMigrate?: boolean;
-  /** The sensors role's settings (webhooks, alertmanager, timers, subjects, pollers, recorder). @default {} */
+  /**
+   * The sensors role's settings (webhooks, alertmanager, timers, subjects, pollers, recorder). Its
+   * `recorder.consume` also decides which role stores triggers (see `triggersStoredBy`). @default {}
+   */
   sensors?: Record<string, unknown>;
   /** How long stored triggers are kept. @default 7 days */
   triggerRetentionMs?: number;
@@ -92,7 +95,11 @@ export interface WeirServerOptions {
    * from `WEIR_DATASTORE_KEY`. Unset: secrets cannot be written (non-secret keys still work).
    */
   datastoreKey?: string;
-  /** How long events are kept for the stream's `Last-Event-ID` resumption. @default 7 days */
+  /**
+   * Embedded mode: how long the `event_log` table keeps events for the stream's `Last-Event-ID`
+   * resumption. With `natsUrl` the stream reads the `WEIR_EVENTS` JetStream stream, which keeps
+   * them for the bus's max age (7 days), so setting this is refused there. @default 7 days
+   */
   eventRetentionMs?: number;
   /** The Slack app of the `chatops` role (bot token, signing secret, app token, Socket Mode). */
   slack?: SlackSettings;
@@ -128,6 +135,15 @@ export interface CompiledWeirServerOptions {
   /** Unset fields keep the policy engine's own defaults. */
   policy: { recheckEveryMs?: number; metricPollMs?: number; handTimeoutMs?: number; prometheusUrl?: string };
   sensors: Record<string, unknown>;
+  /**
+   * Who writes triggers to the `triggers` table: the sensors' recorder (a durable consumer of its
+   * own), or every rules engine, with its enforcements (one delivery and one ack per trigger fewer).
+   * `sensors.recorder.consume: false` picks `rules`, `true` the recorder; unset, `rules` with the
+   * in-process bus (every role is in this one process) and `recorder` with NATS, where each process
+   * decides alone and a process of an older version may not store from the rules engine. `none`:
+   * the recorder is disabled.
+   */
+  triggersStoredBy: 'recorder' | 'rules' | 'none';
   triggerRetentionMs: number;
   /** Only ever true without a databaseUrl. */
   seedFleet: boolean;
@@ -170,6 +186,7 @@ export function compileWeirServerOptions(options: WeirServerOptions): CompiledWe
     engine: { leaseMs: options.engine?.leaseMs, recoverEveryMs: options.engine?.recoverEveryMs },
     policy: { ...options.policy },
     sensors: options.sensors ?? {},
+    triggersStoredBy: compileTriggersStoredBy(options),
     triggerRetentionMs: options.triggerRetentionMs ?? 7 * 24 * 3600 * 1000,
     seedFleet,
     fleetSeed: typeof options.seedFleet === 'object' ? { ...options.seedFleet } : { sites: 3, serversPerSite: 20, seed: 1 },
@@ -179,11 +196,36 @@ export function compileWeirServerOptions(options: WeirServerOptions): CompiledWe
     adminPassword: options.adminPassword,
     openPaths: compileOpenPaths(options),
     datastoreKey: options.datastoreKey === undefined ? undefined : parseDatastoreKey(options.datastoreKey),
-    eventRetentionMs: options.eventRetentionMs,
+    eventRetentionMs: compileEventRetention(options),
     slack: compileSlack(options),
     log: options.log,
     clock: options.clock ?? systemClock,
   };
+}
+
+/**
+ * Which role stores triggers, from `sensors.recorder` (read here, before the sensors package checks
+ * the rest, because the rules role needs it too and may run without the sensors role).
+ */
+function compileTriggersStoredBy(options: WeirServerOptions): CompiledWeirServerOptions['triggersStoredBy'] {
+  const recorder = options.sensors?.recorder;
+  if (recorder === undefined || recorder === null) return options.natsUrl ? 'recorder' : 'rules';
+  if (typeof recorder !== 'object' || Array.isArray(recorder)) throw new ConfigError('sensors.recorder', 'must be a map of recorder settings');
+  const { enabled, consume } = recorder as { enabled?: unknown; consume?: unknown };
+  for (const [key, value] of [['enabled', enabled], ['consume', consume]] as const) {
+    if (value !== undefined && typeof value !== 'boolean') throw new ConfigError(`sensors.recorder.${key}`, `must be true or false, got ${JSON.stringify(value)}`);
+  }
+  if (enabled === false) return 'none';
+  if (consume === undefined) return options.natsUrl ? 'recorder' : 'rules';
+  return consume ? 'recorder' : 'rules';
+}
+
+/** Only the table of embedded mode has a retention of its own; JetStream ages events out itself. */
+function compileEventRetention(options: WeirServerOptions): number | undefined {
+  if (options.eventRetentionMs !== undefined && options.natsUrl !== undefined) {
+    throw new ConfigError('eventRetentionMs', 'applies to embedded mode only: with NATS, events are kept by the WEIR_EVENTS stream for the bus max age (7 days)');
+  }
+  return options.eventRetentionMs;
 }
 
 /** The chatops role needs a Slack app; the other roles ignore the settings. */

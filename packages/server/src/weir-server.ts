@@ -16,7 +16,7 @@ import { SensorsService, type SensorsConfig } from '@weir/sensors';
 import { Worker, builtinRunners, staticPackResolver } from '@weir/worker';
 import { InProcessBus, NatsBus } from '@weir/bus';
 import { Datastore, appliedMigrations, openStore, readMigrations, type SqlStore } from '@weir/store';
-import { Accounts, ensureBootstrapAdmin, eventStreamPlugin } from '@weir/api';
+import { Accounts, JetStreamEventHistory, ensureBootstrapAdmin, eventStreamPlugin } from '@weir/api';
 import { ChatOpsService } from '@weir/chatops';
 import { packsApi } from './packs-api.js';
 import { triggersApi } from './triggers-api.js';
@@ -230,15 +230,19 @@ export class WeirServer {
       }, DATASTORE_SWEEP_MS);
       this.datastoreSweep.unref();
       const executions = new ExecutionRepository(this.store);
+      const workflowOf = async (id: string) => (await executions.get(id as ExecutionId))?.workflow;
       await http.register(
         eventStreamPlugin({
           store: this.store,
           bus: this.bus,
+          // JetStream keeps the events with their order: streams read WEIR_EVENTS, and nothing is
+          // copied into event_log on the events' way through. The in-process bus keeps no history.
+          history: this.bus instanceof NatsBus ? new JetStreamEventHistory({ source: this.bus, workflowOf, log: apiLog }) : undefined,
           log: apiLog,
           // Batch flushes, polls and heartbeats pace I/O: a simulated clock would stall them.
           clock: systemClock,
           retentionMs: options.eventRetentionMs,
-          workflowOf: async (id) => (await executions.get(id as ExecutionId))?.workflow,
+          workflowOf,
         }),
       );
       this.http = http;
@@ -339,6 +343,8 @@ export class WeirServer {
         store: this.store,
         bus: this.bus,
         rules: this.loadedPacks,
+        recordTriggers: options.triggersStoredBy === 'rules',
+        metrics: this.metrics.sensors,
         clock: options.clock,
         log: options.log, // binds its own component
       });
@@ -382,7 +388,7 @@ export class WeirServer {
       const auth = this.simulatorToken ? { kind: 'token' as const, token: this.simulatorToken } : { kind: 'none' as const };
       config.webhooks = [...(config.webhooks ?? []), { name: SIMULATOR_WEBHOOK, triggerType: 'fleet.disk_failed', auth }];
     }
-    config.recorder = { retention: this.options.triggerRetentionMs, ...config.recorder };
+    config.recorder = { retention: this.options.triggerRetentionMs, ...config.recorder, consume: this.options.triggersStoredBy === 'recorder' };
     return config;
   }
 

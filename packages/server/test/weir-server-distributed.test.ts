@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { silentLogger } from '@weir/core';
-import { WeirServer } from '@weir/server';
+import { Subjects, silentLogger } from '@weir/core';
+import { NatsBus } from '@weir/bus';
+import { connect } from 'nats';
+import { WeirServer, compileWeirServerOptions } from '@weir/server';
 import { openStore } from '@weir/store';
 import { TEST_NATS_URL, createThrowawayDatabase, serviceAvailable, type ThrowawayDatabase } from '@weir/testing';
 
@@ -47,5 +49,50 @@ describeWithServices('weir server in distributed mode (real PostgreSQL and NATS)
     } finally {
       await server.stop();
     }
+  });
+
+  it('serves the event stream from WEIR_EVENTS, ids being its sequences, with no event-log consumer', async () => {
+    const server = await WeirServer.start({ roles: ['api'], databaseUrl: database.url, natsUrl: TEST_NATS_URL, busNamespace: namespace, packsDir: PACKS, http: { port: 0 }, log: silentLogger });
+    const controller = new AbortController();
+    try {
+      const bus = server.bus as NatsBus;
+      // The first start above created the bootstrap admin; this one makes a reader of its own.
+      await server.accounts.users.create({ name: 'stream-reader' });
+      await server.accounts.roles.bind({ role: 'viewer', user: 'stream-reader', createdBy: 'test' });
+      const { key } = await server.accounts.keys.create({ user: 'stream-reader', name: 'test', createdBy: 'test' });
+      const { lastSeq } = await bus.streamBounds('weir.event.>');
+      const response = await fetch(`${server.url}/stream?kind=execution.finished`, {
+        headers: { authorization: `Bearer ${key}`, 'last-event-id': String(lastSeq) },
+        signal: controller.signal,
+      });
+      await bus.publish(Subjects.event('execution.finished'), { executionId: 'srv-stream', workflow: 'examples.hello', status: 'succeeded' });
+      expect(response.status).toBe(200);
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      while (!text.includes('srv-stream')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      expect(text).toContain(`id: ${lastSeq + 1}\n`);
+      const nc = await connect({ servers: TEST_NATS_URL });
+      try {
+        const consumers: string[] = [];
+        for await (const consumer of (await nc.jetstreamManager()).consumers.list(bus.streamNames.WEIR_EVENTS)) consumers.push(consumer.config.durable_name ?? '');
+        expect(consumers).not.toContain('event-log');
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      controller.abort();
+      await server.stop();
+    }
+  });
+});
+
+describe('event retention in distributed mode', () => {
+  it('is refused as an option of its own: the WEIR_EVENTS stream keeps events for the bus max age', () => {
+    expect(() => compileWeirServerOptions({ natsUrl: TEST_NATS_URL, eventRetentionMs: 3_600_000, log: silentLogger })).toThrow(/eventRetentionMs/);
+    expect(compileWeirServerOptions({ eventRetentionMs: 3_600_000, log: silentLogger }).eventRetentionMs).toBe(3_600_000);
   });
 });
