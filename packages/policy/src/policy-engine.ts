@@ -6,6 +6,8 @@ import { BatchCheckpoints } from './batch-checkpoints.js';
 import { IntakeQueue } from './intake-queue.js';
 import { FleetSnapshotCache } from './fleet-snapshot-cache.js';
 import { WaitingQueue } from './waiting-queue.js';
+import { EvaluationMemo } from './evaluation-memo.js';
+import { RunningSet } from './running-set.js';
 import { decisionKey, emptyRoundEffects, noteWait, type RoundEffects } from './round-effects.js';
 import { PolicyCatalog } from './policy-catalog.js';
 import { compilePolicyEngineOptions, type CompiledPolicyEngineOptions, type PolicyEngineOptions } from './policy-engine-options.js';
@@ -21,8 +23,13 @@ import { TrafficMetricReader } from './traffic-metric-reader.js';
 const EXECUTION_FINISHED = Subjects.event('execution.finished');
 const SERVER_STATE_CHANGED = Subjects.event('server.state_changed');
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'timed_out']);
-/** Requests recorded together at most (and deliveries a replica holds at once). */
-const INTAKE_BATCH = 500;
+/** Requests recorded together at most (a 20,000-request storm measured once: 0.37 ms of CPU a request in batches of 500, 0.32 in 2,000). */
+const INTAKE_BATCH = 2_000;
+/**
+ * Deliveries a replica holds at once: two batches, so one is gathered (and its servers looked up)
+ * while the other's insert commits, instead of every delivery waiting for the batch in flight.
+ */
+const INTAKE_IN_HAND = 2 * INTAKE_BATCH;
 /** The runner kind of `policy.checkpoint`: served by the policy engine itself, not by workers. */
 export const CHECKPOINT_RUNNER = 'policy';
 
@@ -53,6 +60,8 @@ export class PolicyEngine {
   readonly #checkpoints: BatchCheckpoints;
   readonly #fleet: FleetSnapshotCache;
   readonly #queue: WaitingQueue;
+  readonly #memo: EvaluationMemo;
+  readonly #running: RunningSet;
 
   constructor(options: PolicyEngineOptions) {
     this.options = compilePolicyEngineOptions(options);
@@ -64,6 +73,8 @@ export class PolicyEngine {
     this.#intake = new IntakeQueue({ size: INTAKE_BATCH, record: (messages) => this.#record(messages) });
     this.#fleet = new FleetSnapshotCache({ repository: this.repository });
     this.#queue = new WaitingQueue({ repository: this.repository });
+    this.#memo = new EvaluationMemo({ maxAgeMs: this.options.recheckEveryMs });
+    this.#running = new RunningSet({ repository: this.repository });
     this.#checkpoints = new BatchCheckpoints({ repository: this.repository, db: this.#db, options: this.options });
   }
 
@@ -83,7 +94,7 @@ export class PolicyEngine {
     if (this.options.consume) {
       this.#consumers.push(
         // Many deliveries in hand at once: intake records them together.
-        await bus.consume<PolicyRequestMessage>({ name: 'policy-requests', subject: REQUEST_SUBJECT, ackTimeoutMs: 30_000, concurrency: INTAKE_BATCH }, async (delivery) => {
+        await bus.consume<PolicyRequestMessage>({ name: 'policy-requests', subject: REQUEST_SUBJECT, ackTimeoutMs: 30_000, concurrency: INTAKE_IN_HAND }, async (delivery) => {
           await this.intake(delivery.data);
           await delivery.ack();
         }),
@@ -137,8 +148,9 @@ export class PolicyEngine {
 
   async #record(messages: PolicyRequestMessage[]): Promise<void> {
     const { decided, waiting } = await recordRequests({ messages, repository: this.repository, db: this.#db, engine: this.options });
+    this.#queue.recorded(waiting);
     await this.#publishDecided(decided);
-    if (waiting) this.schedule();
+    if (waiting.length > 0) this.schedule();
   }
 
   /** Asks for an admission round; rounds never overlap in a process, and one more runs if asked meanwhile. */
@@ -168,10 +180,15 @@ export class PolicyEngine {
     while (this.#roundRunning) await this.#roundRunning;
   }
 
-  /** One admission round: checkpoints first (their runs already hold a place), then the queue in order. */
+  /**
+   * One admission round: checkpoints first (their runs already hold a place), then the queue in
+   * order. A waiting request is evaluated again only when something it depends on changed since
+   * its last evaluation (`evaluation-memo.ts`); every other one keeps its verdict, row and event.
+   */
   async round(): Promise<void> {
     const { clock, roundSize, replicaId, sink } = this.options;
-    const policies = await this.catalog.policies(this.#db);
+    const listed = await this.catalog.list(this.#db);
+    const policies = listed.map((l) => l.policy);
     const previewCheckpoints = await this.repository.checkpoints.waiting(this.#db);
     if (previewCheckpoints.length === 0 && (await this.repository.countWaiting(this.#db)) === 0) {
       sink?.queueDepth(0);
@@ -188,9 +205,10 @@ export class PolicyEngine {
 
     const effects = emptyRoundEffects();
     await this.repository.underAdmissionLock(async (tx) => {
+      const memo = this.#memo;
       const waiting = await this.#queue.waiting(tx, roundSize);
       const checkpoints = await this.repository.checkpoints.waiting(tx);
-      const running = await this.repository.running(tx);
+      const running = await this.#running.running(tx);
       // Read after the running set: every release this round saw was stamped before this instant, so
       // replaying reservations and releases in time order replays what each decision saw.
       const now = clock.now();
@@ -202,12 +220,20 @@ export class PolicyEngine {
       const state = await this.loadState(tx, { requests: [...waiting, ...running.map((x) => x.request)], running, policies, metrics, now });
 
       await this.#checkpoints.decide({ tx, checkpoints, running: checkpointRequests, state, now, decisions, effects });
+      const siteOf = (host: string): string | undefined => state.input.fleet.server(host)?.site;
+      const inputs = memo.inputsKey({ listed, breakers: state.input.breakers, emergencyStop: state.input.emergencyStop });
+      memo.begin({ inputs, fleet: state.input.fleet, policies, running: state.running, siteOf });
 
       for (const request of waiting) {
         if (request.expiresAt !== undefined && request.expiresAt <= now) {
           const summary = `expired: waited past its time to live (${Math.round((request.expiresAt - request.requestedAt) / 1000)} s); last: ${request.summary}`;
           finished.push({ id: request.id, status: 'expired', summary });
           effects.decided.push({ requestId: request.id, workflow: request.workflow, status: 'expired', verdict: 'deny', summary, at: now });
+          continue;
+        }
+        const standing = memo.standing(request, now);
+        if (standing) {
+          noteWait(standing, effects);
           continue;
         }
         const impact = state.refreshImpact(request.impact);
@@ -223,6 +249,7 @@ export class PolicyEngine {
           const reserved = impact?.outOfProduction && impact.batchSize === undefined ? impact.targets : [];
           admittedNow.push({ id: request.id, summary: evaluation.summary, decisionKey: key, impact, reserved });
           state.admitted(request, impact, reserved.map((t) => t.host));
+          memo.changed({ requestId: request.id, workflow: request.workflow, admittedAt: now, sites: impact?.sites ?? [], reservedHosts: reserved.map((t) => t.host) }, siteOf);
           await this.#markTrials(tx, request, evaluation, now);
           effects.admitted.push({ ...request, status: 'admitted', admittedAt: now });
           effects.decided.push({ requestId: request.id, workflow: request.workflow, status: 'admitted', verdict: 'admit', summary: evaluation.summary, at: now });
@@ -234,7 +261,9 @@ export class PolicyEngine {
           noteWait(evaluation, effects);
           // The listed reason follows the numbers (one statement for the whole round); the event and
           // the stored decision only follow a change of verdict or of the gates that hold it.
-          if (evaluation.summary !== request.summary) summaries.push({ id: request.id, summary: evaluation.summary, decisionKey: key });
+          const rewritten = evaluation.summary !== request.summary || changed;
+          if (rewritten) summaries.push({ id: request.id, summary: evaluation.summary, decisionKey: key });
+          memo.remember(request, evaluation, { summary: evaluation.summary, decisionKey: rewritten ? key : request.decisionKey }, now);
           if (changed) effects.decided.push({ requestId: request.id, workflow: request.workflow, status: 'waiting', verdict: 'wait', summary: evaluation.summary, at: now });
         }
       }
@@ -242,6 +271,11 @@ export class PolicyEngine {
       await this.repository.finishMany(tx, finished, now);
       await this.repository.recordDecisions(tx, decisions);
       await this.repository.updateSummaries(tx, summaries);
+      memo.end(state.running, siteOf, new Set(waiting.map((r) => r.id)));
+    }).catch((error: unknown) => {
+      // Rolled back: what the memo learnt this round was never written.
+      this.#memo.reset();
+      throw error;
     });
     await this.#afterRound(effects);
   }

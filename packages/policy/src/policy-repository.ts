@@ -4,6 +4,7 @@ import type { PolicyTables } from './policy-tables.js';
 import { SqlFleetSnapshot, type SnapshotServer } from './fleet-snapshot.js';
 import { CheckpointRepository } from './checkpoint-repository.js';
 import { ReservationRepository, type ReservedServer } from './reservation-repository.js';
+import { insertDecisionRows, insertRequestRows, type NewRequest } from './batch-writes.js';
 
 /** Any handle on the policy tables: the database or an open transaction. */
 export type PolicyDb = Kysely<PolicyTables> | Transaction<PolicyTables>;
@@ -88,43 +89,18 @@ export class PolicyRepository {
   }
 
   /** Records many new requests in one statement; returns the ids that were new (others were redeliveries). */
-  async insertRequests(db: PolicyDb, requests: Array<Omit<StoredRequest, 'admittedAt' | 'finishedAt' | 'outcome' | 'handedAt' | 'overrides' | 'decisionKey'>>): Promise<Set<string>> {
-    const inserted = new Set<string>();
-    for (let i = 0; i < requests.length; i += 1_000) {
-      const rows = await db
-        .insertInto('requests')
-        .values(
-          requests.slice(i, i + 1_000).map((request) => ({
-            id: request.id,
-            workflow: request.workflow,
-            parameters: json(request.parameters),
-            requester: request.requester,
-            reason: request.reason,
-            source: request.source,
-            priority: request.priority,
-            status: request.status,
-            impact: request.impact ? json(request.impact) : null,
-            summary: request.summary,
-            trace_id: request.traceId,
-            requested_at: new Date(request.requestedAt),
-            expires_at: request.expiresAt === undefined ? null : new Date(request.expiresAt),
-          })),
-        )
-        .onConflict((oc) => oc.column('id').doNothing())
-        .returning('id')
-        .execute();
-      for (const row of rows) inserted.add(row.id);
-    }
-    return inserted;
+  async insertRequests(db: PolicyDb, requests: readonly NewRequest[]): Promise<Set<string>> {
+    return insertRequestRows(db, requests);
   }
 
   /** Servers by host name, many at once (intake resolves a storm's impacts with one query). */
   async serversByHost(db: PolicyDb, hosts: string[]): Promise<SnapshotServer[]> {
-    const out: SnapshotServer[] = [];
-    for (let i = 0; i < hosts.length; i += 1_000) {
-      out.push(...((await db.selectFrom('servers').select(['host', 'site', 'pool', 'type', 'state']).where('host', 'in', hosts.slice(i, i + 1_000)).execute()) as SnapshotServer[]));
-    }
-    return out;
+    if (hosts.length === 0) return [];
+    // One JSON parameter rather than one per host (the driver's cost per parameter dominated), made
+    // an array first: `host in (select …)` planned a scan of every server, `= any(array(…))` the index.
+    const { rows } = await sql<SnapshotServer>`select host, site, pool, type, state from servers
+      where host = any(array(select jsonb_array_elements_text(${json(hosts)}::jsonb)))`.execute(db);
+    return rows;
   }
 
   async getRequest(db: PolicyDb, id: string): Promise<StoredRequest | undefined> {
@@ -208,6 +184,12 @@ export class PolicyRepository {
         reservedHosts: hostsOf.get(request.id) ?? [],
       };
     });
+  }
+
+  /** Admitted requests, only what may change while they run (`RunningSet` reads the rest once). */
+  async admittedChanges(db: PolicyDb): Promise<Array<Pick<StoredRequest, 'id' | 'summary' | 'decisionKey' | 'overrides' | 'handedAt'>>> {
+    const rows = await db.selectFrom('requests').select(['id', 'summary', 'decision_key', 'overrides', 'handed_at']).where('status', '=', 'admitted').execute();
+    return rows.map((r) => ({ id: r.id, summary: r.summary, decisionKey: r.decision_key, overrides: (r.overrides ?? []) as RequestOverride[], handedAt: ms(r.handed_at) }));
   }
 
   /** Finished runs, newest first. */
@@ -322,15 +304,8 @@ export class PolicyRepository {
   }
 
   /** Several decisions in one statement (one admission round's). */
-  async recordDecisions(db: PolicyDb, decisions: Array<Omit<StoredDecision, 'id'>>): Promise<void> {
-    for (let i = 0; i < decisions.length; i += 500) {
-      await db
-        .insertInto('decisions')
-        .values(
-          decisions.slice(i, i + 500).map((d) => ({ request_id: d.requestId, subject: d.subject, at: new Date(d.at), verdict: d.verdict, gates: json(d.gates), replica: d.replica })),
-        )
-        .execute();
-    }
+  async recordDecisions(db: PolicyDb, decisions: ReadonlyArray<Omit<StoredDecision, 'id'>>): Promise<void> {
+    await insertDecisionRows(db, decisions);
   }
 
   /** How many decisions about `subject` (`request`, `checkpoint:<attempt>`) a request has. */

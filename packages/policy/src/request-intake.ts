@@ -75,14 +75,14 @@ export async function prepareRequests(options: {
 /**
  * Records a batch of arriving requests: checks each, resolves its impact, inserts them in one
  * statement (redeliveries are ignored) and stores a decision for each denied one. Returns the
- * events of the denied requests and whether any request now waits for a round.
+ * events of the denied requests and the requests that now wait for a round, as stored.
  */
 export async function recordRequests(options: {
   messages: PolicyRequestMessage[];
   repository: PolicyRepository;
   db: PolicyDb;
   engine: Pick<CompiledPolicyEngineOptions, 'clock' | 'workflows' | 'inventory' | 'defaultTtlMs' | 'replicaId' | 'sink' | 'log'>;
-}): Promise<{ decided: RequestDecidedEvent[]; waiting: boolean }> {
+}): Promise<{ decided: RequestDecidedEvent[]; waiting: StoredRequest[] }> {
   const { repository, db } = options;
   const { clock, workflows, inventory, defaultTtlMs, replicaId, sink, log } = options.engine;
   const now = clock.now();
@@ -106,7 +106,33 @@ export async function recordRequests(options: {
   }
   return {
     decided: denied.map((r) => ({ requestId: r.id, workflow: r.workflow, status: 'denied', verdict: 'deny', summary: r.summary, at: now })),
-    waiting: records.some((r) => r.problem === undefined && inserted.has(r.id)),
+    // As a read of the new rows would return them: the round need not read them back.
+    waiting: records.filter((r) => r.problem === undefined && inserted.has(r.id)).map(stored),
+  };
+}
+
+/** A waiting request as just inserted (field by field: a rest-spread per request cost more than the insert). */
+function stored(r: IntakeRecord): StoredRequest {
+  return {
+    id: r.id,
+    workflow: r.workflow,
+    parameters: r.parameters,
+    requester: r.requester,
+    reason: r.reason,
+    source: r.source,
+    priority: r.priority,
+    status: r.status,
+    impact: r.impact,
+    summary: r.summary,
+    decisionKey: '',
+    traceId: r.traceId,
+    requestedAt: r.requestedAt,
+    expiresAt: r.expiresAt,
+    admittedAt: undefined,
+    finishedAt: undefined,
+    outcome: undefined,
+    handedAt: undefined,
+    overrides: [],
   };
 }
 

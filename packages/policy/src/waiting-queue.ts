@@ -10,9 +10,19 @@ import type { PolicyDb, PolicyRepository, StoredRequest } from './policy-reposit
 export class WaitingQueue {
   readonly #repository: PolicyRepository;
   readonly #known = new Map<string, StoredRequest>();
+  /** Recorded here but not yet seen in a round's read (it may have committed after that read). */
+  readonly #fresh = new Set<string>();
 
   constructor(options: { repository: PolicyRepository }) {
     this.#repository = options.repository;
+  }
+
+  /** Requests this process has just recorded: the round takes them as they are instead of reading them back. */
+  recorded(requests: readonly StoredRequest[]): void {
+    for (const request of requests) {
+      this.#known.set(request.id, request);
+      this.#fresh.add(request.id);
+    }
   }
 
   /** The waiting requests in admission order (priority, then age), at most `limit`. */
@@ -27,10 +37,21 @@ export class WaitingQueue {
       // Gone between the two reads: cannot happen under the admission lock, but never guess a row.
       if (!known) continue;
       current.add(change.id);
-      queue.push({ ...known, status: 'waiting', summary: change.summary, decisionKey: change.decisionKey, overrides: change.overrides });
+      this.#fresh.delete(change.id);
+      // Only these change while a request waits; set in place, a copy per request per round cost more.
+      known.status = 'waiting';
+      known.summary = change.summary;
+      known.decisionKey = change.decisionKey;
+      known.overrides = change.overrides;
+      queue.push(known);
     }
-    // Forget requests that left the queue (admitted, denied, expired, canceled).
-    for (const id of this.#known.keys()) if (!current.has(id)) this.#known.delete(id);
+    // Forget requests that left the queue (admitted, denied, expired, canceled); one recorded here
+    // after this read began is kept for one more round.
+    for (const id of this.#known.keys()) {
+      if (current.has(id)) continue;
+      if (this.#fresh.delete(id)) continue;
+      this.#known.delete(id);
+    }
     return queue;
   }
 }

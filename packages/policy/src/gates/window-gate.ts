@@ -135,22 +135,40 @@ function nextStart(windows: readonly CompiledWindow[], zone: string, after: numb
 }
 
 // A round asks every waiting request of a site the same question at the same instant, and croner's
-// arithmetic is the dearest part of a decision: answers are kept per policy for the current instant.
-const ANSWERS = new WeakMap<WindowSettings, { now: number; parts: Map<string, PartialVerdict> }>();
+// arithmetic is the dearest part of a decision: answers are kept per policy and place while they
+// hold. An answer that counts down ("opens in 3h") holds for its instant only; one that does not
+// ("inside an allowed window until 00:00", "outside every freeze") holds until the next window
+// starts or the open one ends, so later rounds reuse it.
+const ANSWERS = new WeakMap<WindowSettings, Map<string, { part: PartialVerdict; from: number; until: number }>>();
 
 function memoizedSitePart(input: GateInput<WindowSettings>, zone: string, where: string, site: string | undefined): PartialVerdict {
   let answers = ANSWERS.get(input.policy.settings);
-  if (!answers || answers.now !== input.now) ANSWERS.set(input.policy.settings, (answers = { now: input.now, parts: new Map() }));
+  if (!answers) ANSWERS.set(input.policy.settings, (answers = new Map()));
   const key = `${zone}\u0000${where}\u0000${site ?? ''}`;
-  let part = answers.parts.get(key);
-  if (!part) answers.parts.set(key, (part = sitePart(input, zone, where, site)));
+  const kept = answers.get(key);
+  if (kept && input.now >= kept.from && input.now < kept.until) return kept.part;
+  const { part, until } = sitePart(input, zone, where, site);
+  answers.set(key, { part, from: input.now, until });
   return part;
 }
 
-function sitePart(input: GateInput<WindowSettings>, zone: string, where: string, site: string | undefined): PartialVerdict {
+/** The answer at `input.now`, and the instant before which it stays the same. */
+function sitePart(input: GateInput<WindowSettings>, zone: string, where: string, site: string | undefined): { part: PartialVerdict; until: number } {
   const { mode, windows } = input.policy.settings;
   const now = input.now;
   const openEnd = openUntil(windows, zone, now);
+  const answer = answerAt(input, { zone, where, site, openEnd });
+  if (answer.verdict !== 'admit') return { part: answer, until: now + 1 };
+  // No window starts before `next`, so none opens or lengthens the open one's end until then; an
+  // allowed window's answer also ends with the window (a freeze's admit means none is open).
+  const next = nextStart(windows, zone, now) ?? Infinity;
+  return { part: answer, until: Math.min(next, openEnd ?? Infinity) };
+}
+
+function answerAt(input: GateInput<WindowSettings>, at: { zone: string; where: string; site: string | undefined; openEnd: number | undefined }): PartialVerdict {
+  const { mode, windows } = input.policy.settings;
+  const { zone, where, site, openEnd } = at;
+  const now = input.now;
   const base = { mode, time_zone: zone, ...(site === undefined ? {} : { site }) };
   if (mode === 'allow') {
     if (openEnd !== undefined) {

@@ -32,6 +32,19 @@ describe('window gate, allow mode', () => {
     expect(v.reason).toMatch(/^site nyc: outside every allowed window; the next opens at 2026-03-02 02:00 America\/New_York \(in 5h\)$/);
   });
 
+  it('answers each instant alike when one policy is asked again and again (answers are kept while they hold)', () => {
+    const kept = policy<WindowSettings>('window', { mode: 'allow', windows: [{ cron: '0 2 * * *', duration: '4h' }] });
+    const ask = (iso: string) => evaluate(windowGate, kept, { impact: ams, fleet, now: at(iso) });
+    expect(ask('2026-03-02T02:30:00Z').verdict).toBe('admit');
+    expect(ask('2026-03-02T04:59:59Z').reason).toBe('site ams: inside an allowed window until 2026-03-02 06:00 Europe/Amsterdam');
+    // 05:00 UTC is 06:00 in Amsterdam: the window just closed.
+    expect(ask('2026-03-02T05:00:00Z').verdict).toBe('wait');
+    expect(ask('2026-03-02T05:00:01Z').reason).toMatch(/\(in 19h59m59s\)$/);
+    // Asked about an earlier instant again (a simulation): answered for that instant.
+    expect(ask('2026-03-02T03:00:00Z').verdict).toBe('admit');
+    expect(ask('2026-03-03T01:00:00Z').verdict).toBe('admit');
+  });
+
   it('uses time_zone instead of the site zone when given', () => {
     const utc = policy<WindowSettings>('window', { mode: 'allow', windows: [{ cron: '0 2 * * *', duration: '4h' }], time_zone: 'UTC' });
     expect(evaluate(windowGate, utc, { impact: ams, fleet, now: at('2026-03-02T05:30:00Z') }).verdict).toBe('admit');
@@ -44,6 +57,12 @@ describe('window gate, freeze mode', () => {
 
   it('admits outside the freeze', () => {
     expect(evaluate(windowGate, freeze, { impact: ams, fleet, now: at('2026-03-05T12:00:00Z') }).verdict).toBe('admit');
+  });
+
+  it('stops admitting when the freeze starts, though it admitted just before', () => {
+    // Friday 16:00 in Amsterdam is 15:00 UTC.
+    expect(evaluate(windowGate, freeze, { impact: ams, fleet, now: at('2026-03-06T14:59:59Z') }).verdict).toBe('admit');
+    expect(evaluate(windowGate, freeze, { impact: ams, fleet, now: at('2026-03-06T15:00:00Z') }).verdict).toBe('wait');
   });
 
   it('waits inside the freeze until it ends', () => {
