@@ -103,3 +103,4 @@ export type { SchemaKind, JsonSchema, CompiledJsonSchema } from './schemas.js';
 export { TaskSubjects } from './task.js';
 export type { TaskMessage, TaskResult, TaskOutcome, TaskLogEvent } from './task.js';
 export { didYouMean, editDistance } from './did-you-mean.js';
+export { GroupCommit } from './group-commit.js';

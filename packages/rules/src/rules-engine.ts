@@ -1,5 +1,4 @@
-import { newId, Subjects, type Consumer, type Delivery, type LoadedPack, type RequestId, type TimerHandle, type Trigger } from '@weir/core';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, newId, Subjects, type Consumer, type Delivery, type LoadedPack, type RequestId, type TimerHandle, type Trigger } from '@weir/core';
 import { EnforcementRepository, isGuarded, type Enforcement, type EnforceInput, type EnforceResult } from './enforcement-repository.js';
 import { RulesEngineStateError } from './errors.js';
 import { RuleIndex } from './rule-index.js';

@@ -52,8 +52,17 @@ export function canTransition(status: ExecutionStatus, event: LifecycleEvent['ty
  * lifecycle does not allow.
  */
 export function transitionExecution(status: ExecutionStatus, event: LifecycleEvent['type']): ExecutionStatus {
+  // A handful of (status, event) pairs exist: each is asked of the machine once (a step makes
+  // several transitions, and resolving an xstate snapshot costs more than the rest of the step).
+  const key = `${status}|${event}`;
+  const known = TRANSITIONS.get(key);
+  if (known) return known;
   const snapshot = executionLifecycle.resolveState({ value: status, context: {} });
   if (!snapshot.can({ type: event })) throw new ExecutionTransitionError(status, event);
   const [next] = transition(executionLifecycle, snapshot, { type: event });
+  TRANSITIONS.set(key, next.value as ExecutionStatus);
   return next.value as ExecutionStatus;
 }
+
+/** Allowed transitions already resolved, by `status|event` (refused ones still throw each time). */
+const TRANSITIONS = new Map<string, ExecutionStatus>();

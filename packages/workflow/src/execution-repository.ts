@@ -3,6 +3,7 @@ import type { ExecutionId, TaskAttemptId, TraceId } from '@weir/core';
 import type { Database, SqlStore } from '@weir/store';
 import type { ExecutionEvent, RecordedError, StoredEvent } from './execution-event.js';
 import { ACTIVE_STATUSES, type ExecutionStatus } from './execution-status.js';
+import { createStatement, insertStatement, stepStatement, type ExecutionInsert } from './step-writes.js';
 import type { ExecutionsTable, TaskAttemptsTable, WorkflowTables } from './workflow-tables.js';
 
 type Db = Kysely<Database & WorkflowTables>;
@@ -87,13 +88,6 @@ export interface ExecutionQuery {
   before?: ExecutionId | undefined;
 }
 
-/** What to store when an execution is created. */
-export type NewExecution = Pick<ExecutionRecord, 'id' | 'workflow' | 'pack' | 'definition' | 'input' | 'parent' | 'requestedBy' | 'traceId'> & {
-  leaseOwner: string;
-  leaseExpiresAt: number;
-  now: number;
-};
-
 const json = (value: unknown): string => JSON.stringify(value) ?? 'null';
 
 /**
@@ -112,33 +106,9 @@ export class ExecutionRepository {
     return this.db.transaction().execute(fn);
   }
 
-  async insert(tx: Tx | Db, row: NewExecution): Promise<boolean> {
-    const result = await tx
-      .insertInto('executions')
-      .values({
-        id: row.id,
-        workflow: row.workflow,
-        pack_name: row.pack.name,
-        pack_version: row.pack.version,
-        pack_content_hash: row.pack.contentHash,
-        definition: json(row.definition),
-        input: json(row.input),
-        status: 'requested',
-        output: null,
-        error: null,
-        parent_execution_id: row.parent?.executionId ?? null,
-        parent_task: row.parent?.task ?? null,
-        parent_attempt_id: row.parent?.attemptId ?? null,
-        requested_by: row.requestedBy,
-        trace_id: row.traceId,
-        lease_owner: row.leaseOwner,
-        lease_expires_at: new Date(row.leaseExpiresAt),
-        created_at: new Date(row.now),
-        updated_at: new Date(row.now),
-      })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+  /** Inserts executions with no events yet (sub-workflows, `requested`); ids that exist are skipped. */
+  async insertMany(executor: Tx | Db, executions: readonly ExecutionInsert[]): Promise<void> {
+    if (executions.length > 0) await insertStatement(executions).execute(executor);
   }
 
   /** Locks the execution's row for the transaction (serialises steps across engines); reads its head only. */
@@ -147,7 +117,7 @@ export class ExecutionRepository {
     return row && toHead(row);
   }
 
-  /** The input an execution was started with (never changes after `insert`). */
+  /** The input an execution was started with (never changes after it is inserted). */
   async input(id: ExecutionId): Promise<Record<string, unknown> | undefined> {
     const row = await this.db.selectFrom('executions').select('input').where('id', '=', id).executeTakeFirst();
     return row && ((row.input ?? {}) as Record<string, unknown>);
@@ -190,68 +160,27 @@ export class ExecutionRepository {
   }
 
   /**
-   * Appends a step's events after `fromSeq` (one statement), inserts and settles the task-attempt
-   * rows they imply, and updates the execution's status, output, error and `last_seq`.
+   * Appends a step's events after `fromSeq`, inserts and settles the task-attempt rows they imply
+   * and updates the execution's status, output, error and `last_seq`, in one statement applied
+   * only while the execution's `last_seq` is still `fromSeq` (no lock needed: a concurrent step
+   * of another engine makes it write nothing). Returns the new `last_seq`, or undefined when
+   * nothing was written.
    */
-  async append(tx: Tx, params: { id: ExecutionId; fromSeq: number; events: readonly ExecutionEvent[]; now: number }): Promise<number> {
-    const { id, fromSeq, events, now } = params;
-    if (events.length === 0) return fromSeq;
-    const at = new Date(now).toISOString();
-    // What every row shares (execution, time) goes once as a parameter, not once per row: a
-    // with-items step writes hundreds of rows, and PGlite parses every byte of the JSON.
-    await sql`
-      insert into execution_events (execution_id, seq, type, data, at)
-      select ${id}, ${fromSeq}::integer + e.n::integer, e.data->>'type', e.data, ${at}::timestamptz
-      from jsonb_array_elements(${json(events)}::jsonb) with ordinality as e(data, n)`.execute(tx);
-    const dispatched = events.flatMap((e) => (e.type === 'attempt.dispatched' ? [e] : []));
-    if (dispatched.length > 0) {
-      const attempts = dispatched.map((e) => ({
-        attempt_id: e.attemptId,
-        task: e.task,
-        item_index: e.item,
-        attempt: e.attempt,
-        kind: e.kind,
-        target: e.target,
-        input: e.input,
-        child_execution_id: e.child,
-      }));
-      await sql`
-        insert into task_attempts (attempt_id, execution_id, task, item_index, attempt, kind, target, status, input, child_execution_id, dispatched_at)
-        select attempt_id, ${id}, task, item_index, attempt, kind, target, 'running', input, child_execution_id, ${at}::timestamptz
-        from jsonb_to_recordset(${json(attempts)}::jsonb)
-          as a(attempt_id text, task text, item_index integer, attempt integer, kind text, target text, input jsonb, child_execution_id text)
-        on conflict (attempt_id) do nothing`.execute(tx);
-    }
-    const finishedAttempts = events.flatMap((e) =>
-      e.type === 'attempt.finished' ? [{ attempt_id: e.attemptId, status: e.status, output: e.output ?? null, error: e.error, finished_by: e.by }] : [],
-    );
-    if (finishedAttempts.length > 0) {
-      // One statement for a step's results, however many (group commit); `status = 'running'`
-      // keeps an attempt's first result, as the interpreter does.
-      await sql`
-        update task_attempts t
-        set status = f.status, output = coalesce(f.output, 'null'::jsonb), error = coalesce(f.error, 'null'::jsonb),
-            finished_by = f.finished_by, finished_at = ${at}::timestamptz
-        from jsonb_to_recordset(${json(finishedAttempts)}::jsonb)
-          as f(attempt_id text, status text, output jsonb, error jsonb, finished_by text)
-        where t.attempt_id = f.attempt_id and t.status = 'running'`.execute(tx);
-    }
-    let status: ExecutionStatus | undefined;
-    let finished: Extract<ExecutionEvent, { type: 'execution.finished' }> | undefined;
-    let started = false;
-    for (const e of events) {
-      if (e.type === 'execution.status') status = e.to;
-      if (e.type === 'execution.finished') finished = e;
-      if (e.type === 'execution.started') started = true;
-    }
-    const lastSeq = fromSeq + events.length;
-    let update = tx.updateTable('executions').set({ last_seq: lastSeq, updated_at: new Date(now) });
-    if (status) update = update.set({ status });
-    if (started) update = update.set({ started_at: new Date(now) });
-    if (status === 'running') update = update.set({ finished_at: null, output: null, error: null });
-    if (finished) update = update.set({ output: json(finished.output), error: json(finished.error), finished_at: new Date(now) });
-    await update.where('id', '=', id).execute();
-    return lastSeq;
+  async append(executor: Tx | Db, params: { id: ExecutionId; fromSeq: number; events: readonly ExecutionEvent[]; now: number }): Promise<number | undefined> {
+    if (params.events.length === 0) return params.fromSeq;
+    const result = await stepStatement(params).execute(executor);
+    return result.rows[0]?.n === 1 ? params.fromSeq + params.events.length : undefined;
+  }
+
+  /**
+   * Creates executions together with their first steps' events and attempt rows (and the rows of
+   * sub-workflows those steps start), in one statement; ids that exist already are skipped with
+   * their steps. Returns the ids created.
+   */
+  async create(executions: readonly ExecutionInsert[], children: readonly ExecutionInsert[] = []): Promise<Set<ExecutionId>> {
+    if (executions.length === 0) return new Set();
+    const result = await createStatement(executions, children).execute(this.db);
+    return new Set(result.rows.map((r) => r.id as ExecutionId));
   }
 
   /** The attempts of an execution, by task, item and attempt. */

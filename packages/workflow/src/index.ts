@@ -19,7 +19,7 @@ export { initialState, applyEvent, inPlaceFold } from './execution-state.js';
 export type { ExecutionState, TaskRun, UnitRun, EventFold } from './execution-state.js';
 export type { ExecutionEvent, StoredEvent, RecordedError, TaskEnd } from './execution-event.js';
 export { ExecutionRepository } from './execution-repository.js';
-export type { ExecutionRecord, ExecutionHead, TaskAttemptRecord, NewExecution, ExecutionQuery } from './execution-repository.js';
+export type { ExecutionRecord, ExecutionHead, TaskAttemptRecord, ExecutionQuery } from './execution-repository.js';
 export type { WorkflowTables, ExecutionsTable, ExecutionEventsTable, TaskAttemptsTable } from './workflow-tables.js';
 export { checkApproval } from './approval-check.js';
 export type { ApprovalAnswer } from './approval-check.js';

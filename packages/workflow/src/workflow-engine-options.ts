@@ -28,6 +28,11 @@ export interface WorkflowEngineOptions {
   resultBatch?: number;
   /** Ack timeout of the result consumer. @default 30000 */
   resultAckTimeoutMs?: number;
+  /**
+   * Executions created by one statement at most: `run` calls that arrive together (admitted
+   * requests delivered in one pull) are created and started together (group commit). @default 256
+   */
+  createBatch?: number;
 }
 
 /** Options with every default filled in. */
@@ -43,6 +48,7 @@ export interface CompiledWorkflowEngineOptions {
   readonly resultConcurrency: number;
   readonly resultBatch: number;
   readonly resultAckTimeoutMs: number;
+  readonly createBatch: number;
 }
 
 /** Fills defaults and validates; returns a new object and leaves the caller's alone. */
@@ -59,8 +65,9 @@ export function compileWorkflowEngineOptions(options: WorkflowEngineOptions): Co
     resultConcurrency: options.resultConcurrency ?? 512,
     resultBatch: options.resultBatch ?? 500,
     resultAckTimeoutMs: options.resultAckTimeoutMs ?? 30_000,
+    createBatch: options.createBatch ?? 256,
   };
-  for (const key of ['leaseMs', 'recoverEveryMs', 'resultConcurrency', 'resultBatch', 'resultAckTimeoutMs'] as const) {
+  for (const key of ['leaseMs', 'recoverEveryMs', 'resultConcurrency', 'resultBatch', 'resultAckTimeoutMs', 'createBatch'] as const) {
     if (!Number.isInteger(compiled[key]) || compiled[key] < 1) throw new ConfigError(`engine.${key}`, `must be a positive integer, got ${String(compiled[key])}`);
   }
   return compiled;

@@ -1,26 +1,30 @@
 import {
   compileParameters,
+  GroupCommit,
   newId,
   Subjects,
   TaskSubjects,
   type Consumer,
   type ExecutionId,
   type Logger,
-  type TaskMessage,
   type TaskResult,
   type TimerHandle,
   type TraceId,
 } from '@weir/core';
 import { checkApproval, type ApprovalAnswer } from './approval-check.js';
-import { ApprovalError, ExecutionNotFoundError, WorkflowInputError, WorkflowNotFoundError } from './errors.js';
+import { ApprovalError, EventLogError, ExecutionNotFoundError, WorkflowInputError, WorkflowNotFoundError } from './errors.js';
+import { parentResult, taskMessage } from './engine-messages.js';
 import { ExecutionQueue } from './execution-queue.js';
+import { NewExecutionRows } from './new-execution-rows.js';
+import type { ResolvedWorkflow } from './pack-registry.js';
 import { ExecutionRepository, type ExecutionHead, type ExecutionQuery, type ExecutionRecord, type TaskAttemptRecord } from './execution-repository.js';
 import type { StoredEvent } from './execution-event.js';
 import { initialState, inPlaceFold, type EventFold, type ExecutionState } from './execution-state.js';
 import { isTerminal } from './execution-status.js';
 import { parseAttemptId } from './task-finisher.js';
 import { step } from './step.js';
-import type { Effect, ResultInput, StepContext, StepInput, TimerSpec } from './step-types.js';
+import type { Effect, ResultInput, StepContext, StepInput, StepResult, TimerSpec } from './step-types.js';
+import type { ExecutionInsert } from './step-writes.js';
 import { compileWorkflowEngineOptions, type CompiledWorkflowEngineOptions, type WorkflowEngineOptions } from './workflow-engine-options.js';
 
 /** What `run` needs. */
@@ -43,12 +47,30 @@ export interface ExecutionTree {
   children: ExecutionTree[];
 }
 
+/** A `run` waiting for its batch. */
+interface NewRun {
+  id: ExecutionId;
+  request: RunRequest;
+  resolved: ResolvedWorkflow;
+  input: Record<string, unknown>;
+}
+
+/** A new execution's first step, computed before its row exists. */
+interface FirstStep {
+  cached: Cached;
+  result: StepResult;
+  row: ExecutionInsert;
+  children: ExecutionInsert[];
+}
+
 /** Subject of the event published when an execution ends. */
 export const EXECUTION_FINISHED_SUBJECT = Subjects.event('execution.finished');
 /** Subject of the event published when an approval waits for a person. */
 export const APPROVAL_REQUESTED_SUBJECT = Subjects.event('execution.approval_requested');
 
 interface Cached {
+  /** The execution's row as this engine knows it: only the fields that never change are read. */
+  head: ExecutionHead;
   state: ExecutionState;
   ctx: Omit<StepContext, 'now' | 'fold'>;
   /** Owns `state`'s task runs: the next step changes them in place. */
@@ -69,6 +91,8 @@ export class WorkflowEngine {
   readonly #log: Logger;
   readonly #cache = new Map<ExecutionId, Cached>();
   readonly #queue: ExecutionQueue<ResultInput>;
+  readonly #creations: GroupCommit<NewRun, { started: Promise<void> } | { error: unknown }>;
+  readonly #rows: NewExecutionRows;
   readonly #timers = new Map<string, TimerHandle>();
   #consumer: Consumer | undefined;
   #housekeeping: TimerHandle | undefined;
@@ -78,6 +102,8 @@ export class WorkflowEngine {
     this.options = compileWorkflowEngineOptions(options);
     this.executions = new ExecutionRepository(this.options.store);
     this.#queue = new ExecutionQueue(this.options.resultBatch);
+    this.#rows = new NewExecutionRows(this.options);
+    this.#creations = new GroupCommit((runs) => this.#createMany(runs), { maxBatch: this.options.createBatch });
     this.#log = this.options.log.child({ component: 'workflow-engine', engine: this.options.engineId });
   }
 
@@ -98,6 +124,7 @@ export class WorkflowEngine {
     for (const handle of this.#timers.values()) this.options.clock.clearTimeout(handle);
     this.#timers.clear();
     await this.#consumer?.stop();
+    await this.#creations.idle();
     await this.#queue.idle();
     // Hand our executions over now rather than when their leases run out: their timers (retries,
     // timeouts, approval expiry) are re-armed by the next engine that claims them.
@@ -106,30 +133,70 @@ export class WorkflowEngine {
     });
   }
 
-  /** Creates an execution pinned to the workflow's current pack version and starts it. */
+  /**
+   * Creates an execution pinned to the workflow's current pack version and starts it. Runs asked
+   * for together (admitted requests delivered in one pull) are created together: one statement
+   * writes their rows, first steps' events and task attempts (group commit). Settles once the
+   * run's first step is durable and its effects performed (its first tasks published).
+   */
   async run(request: RunRequest): Promise<ExecutionId> {
     const resolved = this.options.packs.workflow(request.workflow);
     if (!resolved) throw new WorkflowNotFoundError(request.workflow);
     const { value: input, errors } = compileParameters(resolved.definition.input).apply(request.input ?? {});
     if (errors.length > 0) throw new WorkflowInputError(request.workflow, errors);
     const id = request.id ?? newId<'ExecutionId'>();
-    const now = this.options.clock.now();
-    const inserted = await this.executions.insert(this.executions.db, {
-      id,
-      workflow: request.workflow,
-      pack: resolved.pack,
-      definition: resolved.definition,
-      input,
-      parent: undefined,
-      requestedBy: request.requestedBy,
-      traceId: request.traceId ?? newId<'TraceId'>(),
-      leaseOwner: this.options.engineId,
-      leaseExpiresAt: now + this.options.leaseMs,
-      now,
-    });
-    if (!inserted) return id;
-    await this.#advance(id, () => ({ kind: 'start', input }));
+    const outcome = await this.#creations.write({ id, request, resolved, input });
+    if ('error' in outcome) throw outcome.error;
+    await outcome.started;
     return id;
+  }
+
+  /**
+   * Steps each new run from its initial state in memory, writes them all in one statement (an id
+   * that exists already, a request delivered twice, starts nothing), then caches the states and
+   * performs each run's effects.
+   */
+  async #createMany(runs: readonly NewRun[]): Promise<Array<{ started: Promise<void> } | { error: unknown }>> {
+    const now = this.options.clock.now();
+    const firsts = new Map<ExecutionId, FirstStep>();
+    const failed = new Map<NewRun, unknown>();
+    for (const run of runs) {
+      if (firsts.has(run.id)) continue;
+      try {
+        firsts.set(run.id, this.#firstStep(run, now));
+      } catch (error) {
+        failed.set(run, error);
+      }
+    }
+    const steps = [...firsts.values()];
+    const created = await this.executions.create(
+      steps.map((f) => f.row),
+      steps.flatMap((f) => f.children),
+    );
+    const started = new Map<ExecutionId, Promise<void>>();
+    for (const [id, first] of firsts) {
+      if (!created.has(id)) {
+        started.set(id, Promise.resolve());
+        continue;
+      }
+      if (!isTerminal(first.result.state.status)) this.#cache.set(id, first.cached);
+      started.set(id, this.#queue.serial(id, () => this.#perform(first.cached.head, first.result.effects)));
+    }
+    return runs.map((run) => (failed.has(run) ? { error: failed.get(run) } : { started: started.get(run.id) ?? Promise.resolve() }));
+  }
+
+  #firstStep(run: NewRun, now: number): FirstStep {
+    const { id, request, resolved } = run;
+    const head = this.#rows.head({ id, workflow: request.workflow, pack: resolved.pack, requestedBy: request.requestedBy, traceId: request.traceId, now });
+    const ctx = this.#context(head);
+    const fold = inPlaceFold();
+    const result = step({ ...ctx, now, fold }, initialState(id), { kind: 'start', input: run.input });
+    return {
+      cached: { head, state: { ...result.state, seq: result.events.length }, ctx, fold },
+      result,
+      row: { ...this.#rows.row(head, resolved.definition, run.input), events: result.events },
+      children: result.effects.flatMap((e) => (e.kind === 'start_child' ? [this.#rows.child(head, e, now)] : [])),
+    };
   }
 
   async get(id: ExecutionId): Promise<ExecutionRecord> {
@@ -237,7 +304,62 @@ export class WorkflowEngine {
     return this.#queue.serial(id, () => this.#step(id, input));
   }
 
+  /**
+   * One step. With the execution's state cached (this engine stepped it last), the step is
+   * computed on it and written by one statement that applies only while the execution's
+   * `last_seq` is still the cached one; when another engine moved it on meanwhile, or the step
+   * records nothing or refuses the input (which only the latest state may decide), it is done
+   * again under the row's lock from the stored events.
+   */
   async #step(id: ExecutionId, input: (state: ExecutionState, ctx: StepContext) => StepInput, options: { ignoreMissing?: boolean } = {}): Promise<void> {
+    const cached = this.#cache.get(id);
+    if (cached && (await this.#stepCached(id, cached, input))) return;
+    await this.#stepLocked(id, input, options);
+  }
+
+  /** The optimistic step on the cached state; false when it wrote nothing and the locked step must decide. */
+  async #stepCached(id: ExecutionId, cached: Cached, input: (state: ExecutionState, ctx: StepContext) => StepInput): Promise<boolean> {
+    const ctx: StepContext = { ...cached.ctx, now: this.options.clock.now(), fold: cached.fold };
+    let result: StepResult;
+    try {
+      result = step(ctx, cached.state, input(cached.state, ctx));
+    } catch {
+      // Refused on this engine's view; the in-place fold may have changed it before throwing.
+      this.#cache.delete(id);
+      return false;
+    }
+    // Nothing to record: the cached state is untouched, but only the latest one may say so.
+    if (result.events.length === 0) return false;
+    let seq: number | undefined;
+    try {
+      const write = { id, fromSeq: cached.state.seq, events: result.events, now: ctx.now };
+      const children = result.effects.flatMap((e) => (e.kind === 'start_child' ? [e] : []));
+      if (children.length === 0) {
+        seq = await this.executions.append(this.executions.db, write);
+      } else {
+        seq = await this.executions.transaction(async (tx) => {
+          const written = await this.executions.append(tx, write);
+          if (written !== undefined) for (const child of children) await this.#insertChild(tx, cached.head, child);
+          return written;
+        });
+      }
+    } catch (error) {
+      this.#cache.delete(id);
+      throw error;
+    }
+    if (seq === undefined) {
+      // Another engine stepped the execution: the cached state is stale (and was folded into).
+      this.#cache.delete(id);
+      return false;
+    }
+    if (isTerminal(result.state.status)) this.#cache.delete(id);
+    else this.#cache.set(id, { ...cached, state: { ...result.state, seq } });
+    await this.#perform(cached.head, result.effects);
+    return true;
+  }
+
+  /** Locks the execution's row, folds the events this engine has not seen, steps, writes. */
+  async #stepLocked(id: ExecutionId, input: (state: ExecutionState, ctx: StepContext) => StepInput, options: { ignoreMissing?: boolean }): Promise<void> {
     let effects: Effect[] = [];
     let record: ExecutionHead | undefined;
     try {
@@ -248,7 +370,7 @@ export class WorkflowEngine {
           throw new ExecutionNotFoundError(id);
         }
         let cached = this.#cache.get(id);
-        if (!cached || cached.state.seq > record.lastSeq) cached = { state: initialState(id), ctx: this.#context(record), fold: inPlaceFold() };
+        if (!cached || cached.state.seq > record.lastSeq) cached = { head: record, state: initialState(id), ctx: this.#context(record), fold: inPlaceFold() };
         let state = cached.state;
         if (state.seq < record.lastSeq) {
           for (const stored of await this.executions.events(tx, id, state.seq)) state = { ...cached.fold(state, stored.event), seq: stored.seq };
@@ -259,9 +381,11 @@ export class WorkflowEngine {
           if (effect.kind === 'start_child') await this.#insertChild(tx, record, effect);
         }
         const seq = await this.executions.append(tx, { id, fromSeq: record.lastSeq, events: result.events, now: ctx.now });
+        // Under the row's lock nothing else can have moved the execution on.
+        if (seq === undefined) throw new EventLogError(`execution ${id}: last_seq moved while its row was locked`);
         effects = result.effects;
         if (isTerminal(result.state.status)) this.#cache.delete(id);
-        else this.#cache.set(id, { state: { ...result.state, seq }, ctx: cached.ctx, fold: cached.fold });
+        else this.#cache.set(id, { head: record, state: { ...result.state, seq }, ctx: cached.ctx, fold: cached.fold });
       });
     } catch (error) {
       // The in-place fold may have changed the cached state before the step failed: drop it.
@@ -282,22 +406,9 @@ export class WorkflowEngine {
     };
   }
 
+  /** A sub-workflow's row, in its parent's step's transaction (started once that commits). */
   async #insertChild(tx: Parameters<Parameters<ExecutionRepository['transaction']>[0]>[0], parent: ExecutionHead, effect: Extract<Effect, { kind: 'start_child' }>): Promise<void> {
-    const resolved = this.options.packs.workflow(effect.workflow, parent.pack) ?? this.options.packs.workflow(effect.workflow);
-    const now = this.options.clock.now();
-    await this.executions.insert(tx, {
-      id: effect.childId,
-      workflow: effect.workflow,
-      pack: resolved?.pack ?? parent.pack,
-      definition: resolved?.definition ?? null,
-      input: effect.input,
-      parent: { executionId: parent.id, task: effect.task, attemptId: effect.attemptId },
-      requestedBy: parent.requestedBy,
-      traceId: parent.traceId,
-      leaseOwner: this.options.engineId,
-      leaseExpiresAt: now + this.options.leaseMs,
-      now,
-    });
+    await this.executions.insertMany(tx, [this.#rows.child(parent, effect, this.options.clock.now())]);
   }
 
   async #perform(record: ExecutionHead, effects: readonly Effect[]): Promise<void> {
@@ -312,20 +423,7 @@ export class WorkflowEngine {
       }
       switch (effect.kind) {
         case 'dispatch': {
-          const message: TaskMessage = {
-            attemptId: effect.attemptId,
-            executionId: record.id,
-            task: effect.task,
-            action: effect.action,
-            runner: effect.runner,
-            pack: effect.pack,
-            input: effect.input,
-            secretKeys: effect.secretKeys,
-            attempt: effect.attempt,
-            timeoutMs: effect.timeoutMs,
-            traceId: record.traceId,
-          };
-          publishing.push(bus.publish(TaskSubjects.work(effect.runner), message, { msgId: effect.attemptId }));
+          publishing.push(bus.publish(TaskSubjects.work(effect.runner), taskMessage(record, effect), { msgId: effect.attemptId }));
           break;
         }
         case 'start_child':
@@ -372,21 +470,9 @@ export class WorkflowEngine {
 
   /** A sub-workflow ended: its result goes to the parent through the result stream, like a worker's. */
   async #reportToParent(child: ExecutionHead, end: { status: string; output: unknown; error: { code: string; message: string } | null }): Promise<void> {
-    if (!child.parent) return;
-    const now = this.options.clock.now();
-    const result: TaskResult = {
-      attemptId: child.parent.attemptId,
-      executionId: child.parent.executionId,
-      task: child.parent.task,
-      status: end.status === 'succeeded' ? 'succeeded' : end.status === 'timed_out' ? 'timed_out' : end.status === 'canceled' ? 'canceled' : 'failed',
-      output: end.output,
-      error: end.error ?? undefined,
-      worker: `execution:${child.id}`,
-      startedAt: child.startedAt ?? now,
-      finishedAt: now,
-      traceId: child.traceId,
-    };
-    await this.options.bus.publish(TaskSubjects.result, result, { msgId: `result:${child.parent.attemptId}` });
+    const result = parentResult(child, end, this.options.clock.now());
+    if (!result) return;
+    await this.options.bus.publish(TaskSubjects.result, result, { msgId: `result:${result.attemptId}` });
   }
 
   #arm(id: ExecutionId, at: number, timer: TimerSpec): void {
