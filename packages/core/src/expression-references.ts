@@ -42,9 +42,28 @@ export function memberReferences(source: string, roots: ReadonlySet<string>): Me
   return found;
 }
 
+/**
+ * How a CEL source reads the scope variable `root`: the fields it reads statically (`kv.linux`,
+ * `kv["linux"]`), and whether it also uses the variable another way (`kv[key]`, `kv` alone), when
+ * which fields it reads cannot be known. Undefined when the source does not parse.
+ */
+export function variableReads(source: string, root: string): { fields: string[]; dynamic: boolean } | undefined {
+  let ast: unknown;
+  try {
+    ast = celEnvironment().parse(source).ast;
+  } catch {
+    return undefined;
+  }
+  const walk: Walk = { roots: new Set([root]), found: [], bare: [] };
+  visit(ast, new Set(), walk);
+  return { fields: walk.found.map((r) => r.name), dynamic: (walk.bare?.length ?? 0) > 0 };
+}
+
 interface Walk {
   roots: ReadonlySet<string>;
   found: MemberReference[];
+  /** When given, collects the uses of a root that are not a static field read. */
+  bare?: string[];
 }
 
 function visit(value: unknown, bound: ReadonlySet<string>, walk: Walk): void {
@@ -60,6 +79,7 @@ function visit(value: unknown, bound: ReadonlySet<string>, walk: Walk): void {
     if (root !== undefined && walk.roots.has(root) && !bound.has(root.split('.')[0] ?? root)) {
       const name = typeof field === 'string' ? field : isNode(field) && field.op === 'value' && typeof field.args === 'string' ? field.args : undefined;
       if (name !== undefined) walk.found.push({ root, name, offset: value.range.start });
+      else walk.bare?.push(root);
       if (typeof field !== 'string') visit(field, bound, walk);
       return;
     }
@@ -89,6 +109,7 @@ function visit(value: unknown, bound: ReadonlySet<string>, walk: Walk): void {
     visit(list, bound, walk);
     return;
   }
+  if (op === 'id' && typeof args === 'string' && walk.roots.has(args) && !bound.has(args)) walk.bare?.push(args);
   if (op === 'value' || op === 'id') return;
   visit(args, bound, walk);
 }

@@ -89,6 +89,8 @@ export { compileExpression, CompiledExpression, prepareScope, PreparedScope } fr
 export type { ExpressionScope } from './expression.js';
 export { compileValue, compileCondition } from './compiled-value.js';
 export type { CompiledValue, CompileSite, CompileResult } from './compiled-value.js';
+export { datastoreReads } from './datastore-reads.js';
+export type { DatastoreReads } from './datastore-reads.js';
 export { SCOPE_NAMES } from './cel-environment.js';
 export type { ScopeName, TaskStatus } from './cel-environment.js';
 export { formatPath, fixedLocator } from './source-locator.js';

@@ -296,6 +296,8 @@ export class WeirServer {
         store: this.store,
         bus: this.bus,
         packs: this.packRegistry,
+        // `kv.<key>` in workflow expressions; read only for workflows that name kv.
+        datastore: new Datastore({ db: this.store.db, encryptionKey: options.datastoreKey, clock: options.clock }),
         leaseMs: options.engine.leaseMs,
         recoverEveryMs: options.engine.recoverEveryMs,
         clock: options.clock,

@@ -173,14 +173,24 @@ export class Datastore {
    * `kv` (`kv.linux.disk_threshold`), secrets decrypted. For the workflow engine's scope.
    */
   async expressionScope(packs?: readonly string[]): Promise<Record<string, unknown>> {
+    return (await this.expressionSnapshot(packs)).values;
+  }
+
+  /**
+   * {@link expressionScope} and, besides, the decrypted values of the secrets in it: what the
+   * workflow engine masks wherever it stores or publishes what expressions rendered from them.
+   */
+  async expressionSnapshot(packs?: readonly string[]): Promise<{ values: Record<string, unknown>; secrets: unknown[] }> {
     const scope: Record<string, unknown> = {};
+    const secrets: unknown[] = [];
     let select = this.#db.selectFrom('kv').selectAll().where(live(this.#clock.now()));
     if (packs !== undefined) {
-      if (packs.length === 0) return scope;
+      if (packs.length === 0) return { values: scope, secrets };
       select = select.where('pack', 'in', [...packs]);
     }
     for (const row of await select.orderBy('key').execute()) {
       const entry = this.#toEntry(row, true);
+      if (entry.secret) secrets.push(entry.value);
       const path = entry.key.split('.');
       let node = scope;
       for (const segment of path.slice(0, -1)) {
@@ -189,7 +199,7 @@ export class Datastore {
       }
       node[path.at(-1) as string] = entry.value;
     }
-    return scope;
+    return { values: scope, secrets };
   }
 
   #toEntry(row: Selectable<DatastoreTables['kv']>, reveal: boolean): DatastoreEntry {

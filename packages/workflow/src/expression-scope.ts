@@ -5,12 +5,12 @@ import type { StepContext } from './step-types.js';
 
 /**
  * The scope a workflow's expressions see (DESIGN §4): `input`, `vars`, `task.<name>.result` (and
- * `.status`, `.error`) of finished tasks, `pack.config` of the workflow's pack, `now`, and where it
+ * `.status`, `.error`) of finished tasks, `pack.config` of the workflow's pack, `kv` (when the engine read the datastore), `now`, and where it
  * applies `item` and `result` of the task just finished.
  */
 export function executionScope(
   state: ExecutionState,
-  ctx: Pick<StepContext, 'now' | 'packConfig'>,
+  ctx: Pick<StepContext, 'now' | 'packConfig' | 'kv'>,
   extra: { item?: unknown; result?: unknown; taskStatus?: TaskStatus } = {},
 ): ExpressionScope {
   const task: Record<string, { result: unknown; status: string; error: RecordedError | null }> = {};
@@ -18,6 +18,7 @@ export function executionScope(
     if (run.status !== 'running') task[name] = { result: run.result, status: run.status, error: run.error };
   }
   const scope: ExpressionScope = { input: state.input, vars: state.vars, task, pack: { config: ctx.packConfig ?? {} }, now: ctx.now };
+  if (ctx.kv) scope.kv = ctx.kv.values;
   if ('item' in extra) scope.item = extra.item;
   if ('result' in extra) scope.result = extra.result;
   if (extra.taskStatus !== undefined) scope.taskStatus = extra.taskStatus;

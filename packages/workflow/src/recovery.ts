@@ -32,10 +32,10 @@ export function recoveryEffects(b: StepBuilder, state: ExecutionState): void {
         return;
       }
       if (unit.kind === 'workflow' && unit.child !== null && definition.workflow) {
-        b.effect({ kind: 'start_child', attemptId, childId: unit.child, task: name, workflow: definition.workflow, input });
+        b.effect({ kind: 'start_child', attemptId, childId: unit.child, task: name, workflow: definition.workflow, input: b.redact(input) });
         return;
       }
-      const rendered = renderAction(b.ctx, definition, input);
+      const rendered = renderAction(b, definition, input);
       if ('error' in rendered) {
         b.emit({ type: 'attempt.finished', task: name, item, attemptId, status: 'failed', output: null, error: rendered.error, by: 'engine' });
         return;

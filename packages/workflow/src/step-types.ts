@@ -10,6 +10,12 @@ export interface PackPin {
   contentHash: string;
 }
 
+/** The datastore as expressions see it (`kv.<pack>.<name>`), and which values in it are secret. */
+export interface DatastoreSnapshot {
+  values: Readonly<Record<string, unknown>>;
+  secrets: readonly unknown[];
+}
+
 /** An action and the pack it comes from. */
 export interface ResolvedAction {
   definition: ActionDefinition;
@@ -24,6 +30,12 @@ export interface StepContext {
   now: number;
   /** `pack.config` of the workflow's pack (its schema's defaults and the process's values). @default {} */
   packConfig?: Readonly<Record<string, unknown>>;
+  /**
+   * `kv` for this step: the datastore as the engine read it before the step (only for workflows
+   * whose expressions name `kv`), and the decrypted values of the secrets in it, which the step
+   * masks in everything it records. Absent: expressions see no `kv`.
+   */
+  kv?: DatastoreSnapshot;
   /** Ids for sub-workflow executions (injected so the step stays deterministic in tests). */
   newExecutionId(): ExecutionId;
   /**

@@ -157,7 +157,10 @@ export function changeStatus(b: StepBuilder, event: LifecycleEvent['type'], reas
 }
 
 /** Ends the execution: its last status, output and error; running sub-workflows are canceled. */
-export function finishExecution(b: StepBuilder, event: 'succeed' | 'fail' | 'cancel' | 'time_out', output: unknown, error: RecordedError | null): void {
+export function finishExecution(b: StepBuilder, event: 'succeed' | 'fail' | 'cancel' | 'time_out', given: unknown, givenError: RecordedError | null): void {
+  // Published and reported to a parent as recorded: datastore secrets masked.
+  const output = b.redact(given);
+  const error = b.redactError(givenError);
   const status = changeStatus(b, event, error?.message);
   b.emit({ type: 'execution.finished', status, output, error });
   for (const task of Object.values(b.state.tasks)) {

@@ -1,7 +1,7 @@
 import { compileParameters, type ActionDefinition, type ParameterValidator, type TaskAttemptId, type WorkflowTask } from '@weir/core';
 import type { RecordedError } from './execution-event.js';
 import { codeOf, executionScope, messageOf } from './expression-scope.js';
-import { maskSecrets } from './secret-mask.js';
+import { holdsSecret, maskSecrets } from './secret-mask.js';
 import type { ExecutionState } from './execution-state.js';
 import type { StepBuilder } from './step-builder.js';
 import type { DispatchEffect, StepContext } from './step-types.js';
@@ -108,13 +108,16 @@ export function dispatchUnit(b: StepBuilder, definition: WorkflowTask, item: num
   }
 
   if (definition.workflow) {
+    // A sub-workflow's input is stored as its run's input: datastore secrets arrive masked (the
+    // child reads kv itself).
+    input = b.redact(input);
     const childId = b.ctx.newExecutionId();
     b.emit({ ...base, kind: 'workflow', target: definition.workflow, input, deadline: null, child: childId });
     b.effect({ kind: 'start_child', attemptId, childId, task: definition.name, workflow: definition.workflow, input });
     return;
   }
 
-  const rendered2 = renderAction(b.ctx, definition, input);
+  const rendered2 = renderAction(b, definition, input);
   if ('error' in rendered2) {
     fail('action', rendered2.runner, rendered2.error);
     return;
@@ -125,20 +128,25 @@ export function dispatchUnit(b: StepBuilder, definition: WorkflowTask, item: num
   if (deadline !== null) b.effect({ kind: 'schedule', at: deadline, timer: { kind: 'deadline', task: definition.name, item, attemptId } });
 }
 
-/** Applies the action's parameters (defaults, validation) to a rendered input: the dispatch's fields, or why not. */
+/**
+ * Applies the action's parameters (defaults, validation) to a rendered input: the dispatch's
+ * fields, or why not. Besides the action's secret parameters, every input holding a datastore
+ * secret is a secret key: masked in the stored attempt, handled as a secret by the worker.
+ */
 export function renderAction(
-  ctx: StepContext,
+  b: StepBuilder,
   definition: WorkflowTask,
   input: Record<string, unknown>,
 ): Omit<DispatchEffect, 'kind' | 'attemptId' | 'task' | 'attempt'> | { error: RecordedError; runner: string } {
   const ref = definition.action ?? '';
-  const resolved = ctx.action(ref);
+  const resolved = b.ctx.action(ref);
   if (!resolved) return { runner: 'unknown', error: { code: 'ACTION_NOT_FOUND', message: `action ${ref} is not loaded` } };
   const { value, errors } = validatorOf(resolved.definition).apply(input);
   if (errors.length > 0) {
     return { runner: resolved.definition.runner, error: { code: 'INPUT_INVALID', message: `input of ${ref}: ${errors.join('; ')}` } };
   }
   const secretKeys = Object.entries(resolved.definition.parameters).filter(([, p]) => p.secret).map(([k]) => k);
+  for (const [key, v] of Object.entries(value)) if (!secretKeys.includes(key) && holdsSecret(v, b.needles)) secretKeys.push(key);
   return {
     action: ref,
     runner: resolved.definition.runner,

@@ -1,5 +1,6 @@
 import { ConfigError, silentLogger, systemClock, type Bus, type Clock, type Logger } from '@weir/core';
 import type { SqlStore } from '@weir/store';
+import type { DatastoreReader } from './datastore-scope.js';
 import type { PackResolver } from './pack-registry.js';
 
 /** Options of `new WorkflowEngine(…)`. */
@@ -33,6 +34,13 @@ export interface WorkflowEngineOptions {
    * requests delivered in one pull) are created and started together (group commit). @default 256
    */
   createBatch?: number;
+  /**
+   * The datastore workflows read as `kv.<pack>.<name>` (the store's `Datastore`). Without it,
+   * every `kv.<key>` is missing. @default none
+   */
+  datastore?: DatastoreReader;
+  /** How long a datastore read serves the steps of kv workflows before it is read again. @default 1000 */
+  datastoreCacheMs?: number;
 }
 
 /** Options with every default filled in. */
@@ -49,6 +57,8 @@ export interface CompiledWorkflowEngineOptions {
   readonly resultBatch: number;
   readonly resultAckTimeoutMs: number;
   readonly createBatch: number;
+  readonly datastore: DatastoreReader | undefined;
+  readonly datastoreCacheMs: number;
 }
 
 /** Fills defaults and validates; returns a new object and leaves the caller's alone. */
@@ -66,7 +76,12 @@ export function compileWorkflowEngineOptions(options: WorkflowEngineOptions): Co
     resultBatch: options.resultBatch ?? 500,
     resultAckTimeoutMs: options.resultAckTimeoutMs ?? 30_000,
     createBatch: options.createBatch ?? 256,
+    datastore: options.datastore,
+    datastoreCacheMs: options.datastoreCacheMs ?? 1000,
   };
+  if (!Number.isInteger(compiled.datastoreCacheMs) || compiled.datastoreCacheMs < 0) {
+    throw new ConfigError('engine.datastoreCacheMs', `must be a non-negative integer, got ${String(compiled.datastoreCacheMs)}`);
+  }
   for (const key of ['leaseMs', 'recoverEveryMs', 'resultConcurrency', 'resultBatch', 'resultAckTimeoutMs', 'createBatch'] as const) {
     if (!Number.isInteger(compiled[key]) || compiled[key] < 1) throw new ConfigError(`engine.${key}`, `must be a positive integer, got ${String(compiled[key])}`);
   }

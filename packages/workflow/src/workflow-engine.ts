@@ -12,6 +12,7 @@ import {
   type TraceId,
 } from '@weir/core';
 import { checkApproval, type ApprovalAnswer } from './approval-check.js';
+import { DatastoreNeeded, DatastoreScope } from './datastore-scope.js';
 import { ApprovalError, EventLogError, ExecutionNotFoundError, WorkflowInputError, WorkflowNotFoundError } from './errors.js';
 import { parentResult, taskMessage } from './engine-messages.js';
 import { ExecutionQueue } from './execution-queue.js';
@@ -23,7 +24,7 @@ import { initialState, inPlaceFold, type EventFold, type ExecutionState } from '
 import { isTerminal } from './execution-status.js';
 import { parseAttemptId } from './task-finisher.js';
 import { step } from './step.js';
-import type { Effect, ResultInput, StepContext, StepInput, StepResult, TimerSpec } from './step-types.js';
+import type { DatastoreSnapshot, Effect, ResultInput, StepContext, StepInput, StepResult, TimerSpec } from './step-types.js';
 import type { ExecutionInsert } from './step-writes.js';
 import { compileWorkflowEngineOptions, type CompiledWorkflowEngineOptions, type WorkflowEngineOptions } from './workflow-engine-options.js';
 
@@ -94,6 +95,7 @@ export class WorkflowEngine {
   readonly #creations: GroupCommit<NewRun, { started: Promise<void> } | { error: unknown }>;
   readonly #rows: NewExecutionRows;
   readonly #timers = new Map<string, TimerHandle>();
+  readonly #kv: DatastoreScope;
   #consumer: Consumer | undefined;
   #housekeeping: TimerHandle | undefined;
   #stopped = false;
@@ -103,6 +105,7 @@ export class WorkflowEngine {
     this.executions = new ExecutionRepository(this.options.store);
     this.#queue = new ExecutionQueue(this.options.resultBatch);
     this.#rows = new NewExecutionRows(this.options);
+    this.#kv = new DatastoreScope({ reader: this.options.datastore, clock: this.options.clock, ttlMs: this.options.datastoreCacheMs });
     this.#creations = new GroupCommit((runs) => this.#createMany(runs), { maxBatch: this.options.createBatch });
     this.#log = this.options.log.child({ component: 'workflow-engine', engine: this.options.engineId });
   }
@@ -160,10 +163,12 @@ export class WorkflowEngine {
     const now = this.options.clock.now();
     const firsts = new Map<ExecutionId, FirstStep>();
     const failed = new Map<NewRun, unknown>();
+    const kv = new Map<NewRun['resolved']['definition'], DatastoreSnapshot>();
+    for (const { resolved } of runs) if (this.#kv.reads(resolved.definition)) kv.set(resolved.definition, await this.#kv.load(resolved.definition));
     for (const run of runs) {
       if (firsts.has(run.id)) continue;
       try {
-        firsts.set(run.id, this.#firstStep(run, now));
+        firsts.set(run.id, this.#firstStep(run, now, kv.get(run.resolved.definition)));
       } catch (error) {
         failed.set(run, error);
       }
@@ -185,12 +190,12 @@ export class WorkflowEngine {
     return runs.map((run) => (failed.has(run) ? { error: failed.get(run) } : { started: started.get(run.id) ?? Promise.resolve() }));
   }
 
-  #firstStep(run: NewRun, now: number): FirstStep {
+  #firstStep(run: NewRun, now: number, kv: DatastoreSnapshot | undefined): FirstStep {
     const { id, request, resolved } = run;
     const head = this.#rows.head({ id, workflow: request.workflow, pack: resolved.pack, requestedBy: request.requestedBy, traceId: request.traceId, now });
     const ctx = this.#context(head);
     const fold = inPlaceFold();
-    const result = step({ ...ctx, now, fold }, initialState(id), { kind: 'start', input: run.input });
+    const result = step({ ...ctx, now, fold, kv }, initialState(id), { kind: 'start', input: run.input });
     return {
       cached: { head, state: { ...result.state, seq: result.events.length }, ctx, fold },
       result,
@@ -313,8 +318,15 @@ export class WorkflowEngine {
    */
   async #step(id: ExecutionId, input: (state: ExecutionState, ctx: StepContext) => StepInput, options: { ignoreMissing?: boolean } = {}): Promise<void> {
     const cached = this.#cache.get(id);
-    if (cached && (await this.#stepCached(id, cached, input))) return;
-    await this.#stepLocked(id, input, options);
+    // Only kv workflows read the datastore, before the step: the step itself stays synchronous.
+    const kv = cached && this.#kv.reads(cached.ctx.workflow) ? await this.#kv.load(cached.ctx.workflow) : undefined;
+    if (cached && (await this.#stepCached(id, kv ? { ...cached, ctx: { ...cached.ctx, kv } } : cached, input))) return;
+    try {
+      await this.#stepLocked(id, input, { ...options, kv });
+    } catch (error) {
+      if (!(error instanceof DatastoreNeeded)) throw error;
+      await this.#stepLocked(id, input, { ...options, kv: await this.#kv.load(error.workflow) });
+    }
   }
 
   /** The optimistic step on the cached state; false when it wrote nothing and the locked step must decide. */
@@ -359,7 +371,7 @@ export class WorkflowEngine {
   }
 
   /** Locks the execution's row, folds the events this engine has not seen, steps, writes. */
-  async #stepLocked(id: ExecutionId, input: (state: ExecutionState, ctx: StepContext) => StepInput, options: { ignoreMissing?: boolean }): Promise<void> {
+  async #stepLocked(id: ExecutionId, input: (state: ExecutionState, ctx: StepContext) => StepInput, options: { ignoreMissing?: boolean; kv?: DatastoreSnapshot | undefined }): Promise<void> {
     let effects: Effect[] = [];
     let record: ExecutionHead | undefined;
     try {
@@ -375,7 +387,8 @@ export class WorkflowEngine {
         if (state.seq < record.lastSeq) {
           for (const stored of await this.executions.events(tx, id, state.seq)) state = { ...cached.fold(state, stored.event), seq: stored.seq };
         }
-        const ctx: StepContext = { ...cached.ctx, now: this.options.clock.now(), fold: cached.fold };
+        const ctx: StepContext = { ...cached.ctx, now: this.options.clock.now(), fold: cached.fold, kv: options.kv };
+        if (!options.kv && this.#kv.reads(ctx.workflow)) throw new DatastoreNeeded(ctx.workflow);
         const result = step(ctx, state, input(state, ctx));
         for (const effect of result.effects) {
           if (effect.kind === 'start_child') await this.#insertChild(tx, record, effect);
