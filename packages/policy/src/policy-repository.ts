@@ -173,17 +173,7 @@ export class PolicyRepository {
     const rows = await db.selectFrom('requests').selectAll().where('status', '=', 'admitted').execute();
     if (rows.length === 0) return [];
     const hostsOf = await this.reservations.heldByRequest(db);
-    return rows.map((row) => {
-      const request = toRequest(row);
-      return {
-        request,
-        requestId: request.id,
-        workflow: request.workflow,
-        admittedAt: request.admittedAt ?? request.requestedAt,
-        sites: request.impact?.sites ?? [],
-        reservedHosts: hostsOf.get(request.id) ?? [],
-      };
-    });
+    return rows.map((row) => runningRun(toRequest(row), hostsOf));
   }
 
   /** Admitted requests, only what may change while they run (`RunningSet` reads the rest once). */
@@ -462,5 +452,17 @@ function toRequest(row: RequestRow): StoredRequest {
     outcome: row.outcome ?? undefined,
     handedAt: ms(row.handed_at),
     overrides: (row.overrides ?? []) as RequestOverride[],
+  };
+}
+
+/** An admitted request as the gates count it: its sites and the hosts it holds. */
+export function runningRun(request: StoredRequest, hostsOf: ReadonlyMap<string, string[]>): RunningRun & { request: StoredRequest } {
+  return {
+    request,
+    requestId: request.id,
+    workflow: request.workflow,
+    admittedAt: request.admittedAt ?? request.requestedAt,
+    sites: request.impact?.sites ?? [],
+    reservedHosts: hostsOf.get(request.id) ?? [],
   };
 }

@@ -1,5 +1,5 @@
 import type { RunningRun } from './gate.js';
-import type { PolicyDb, PolicyRepository, StoredRequest } from './policy-repository.js';
+import { runningRun, type PolicyDb, type PolicyRepository, type StoredRequest } from './policy-repository.js';
 
 /**
  * The running set as a round reads it, without reading every admitted request whole every round.
@@ -35,14 +35,7 @@ export class RunningSet {
       if (!known) continue;
       current.add(change.id);
       const request: StoredRequest = { ...known, status: 'admitted', summary: change.summary, decisionKey: change.decisionKey, overrides: change.overrides, handedAt: change.handedAt };
-      out.push({
-        request,
-        requestId: request.id,
-        workflow: request.workflow,
-        admittedAt: request.admittedAt ?? request.requestedAt,
-        sites: request.impact?.sites ?? [],
-        reservedHosts: hostsOf.get(request.id) ?? [],
-      });
+      out.push(runningRun(request, hostsOf));
     }
     for (const id of this.#known.keys()) if (!current.has(id)) this.#known.delete(id);
     return out;
