@@ -8,6 +8,7 @@ export interface CompiledConsumerOptions {
   readonly ackTimeoutMs: number;
   readonly maxDeliver: number;
   readonly concurrency: number;
+  readonly keepAliveMs: number | undefined;
 }
 
 // JetStream durable names may not hold these; the in-process bus enforces the same so code that
@@ -27,10 +28,15 @@ export function compileConsumerOptions(options: ConsumerOptions): CompiledConsum
     ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
     maxDeliver: options.maxDeliver ?? 5,
     concurrency: options.concurrency ?? 1,
+    keepAliveMs: options.keepAliveMs,
   };
   for (const key of ['ackTimeoutMs', 'maxDeliver', 'concurrency'] as const) {
     const value = compiled[key];
     if (!Number.isInteger(value) || value < 1) throw new InvalidConsumerError(name, `${key} must be a positive integer, got ${value}`);
+  }
+  const { keepAliveMs } = compiled;
+  if (keepAliveMs !== undefined && (!Number.isInteger(keepAliveMs) || keepAliveMs < 1 || keepAliveMs >= compiled.ackTimeoutMs)) {
+    throw new InvalidConsumerError(name, `keepAliveMs must be a positive integer below ackTimeoutMs (${compiled.ackTimeoutMs}), got ${keepAliveMs}`);
   }
   return compiled;
 }

@@ -32,6 +32,8 @@ export interface DeliveryPolicy {
   backoff: RetryBackoff;
   deadLetters: DeadLetterSink;
   log: Logger;
+  /** While the handler runs, `working()` every this many ms (the consumer's `keepAliveMs`). */
+  keepAliveMs?: number | undefined;
 }
 
 /**
@@ -88,10 +90,13 @@ export async function runDelivery(raw: RawDelivery, policy: DeliveryPolicy, hand
   };
 
   let failure: { error: unknown } | undefined;
+  const keepAlive = policy.keepAliveMs === undefined ? undefined : setInterval(() => void delivery.working().catch(() => {}), policy.keepAliveMs);
   try {
     await handler(delivery);
   } catch (error) {
     failure = { error };
+  } finally {
+    if (keepAlive) clearInterval(keepAlive);
   }
   if (!failure) {
     if (!settled) {

@@ -89,6 +89,7 @@ export class InProcessBus implements Bus {
       backoff: { initialMs: this.options.retryBackoffMs, maxMs: this.options.retryBackoffMaxMs },
       deadLetters: this.options.deadLetters,
       log: this.log.child({ consumer: compiled.name }),
+      keepAliveMs: compiled.keepAliveMs,
     };
     // Handlers are written against the payload type they expect; the body is decoded JSON, trusted as T here.
     const consumer = new InProcessConsumer({ group, options: compiled, policy, handler: handler as DeliveryHandler });

@@ -184,6 +184,7 @@ export class NatsBus implements Bus {
         backoff: { initialMs: this.options.retryBackoffMs, maxMs: this.options.retryBackoffMaxMs },
         deadLetters: this.options.deadLetters,
         log,
+        keepAliveMs: compiled.keepAliveMs,
       },
       // Handlers are written against the payload type they expect; the body is decoded JSON, trusted as T here.
       handler: handler as DeliveryHandler,

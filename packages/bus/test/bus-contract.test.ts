@@ -264,6 +264,32 @@ for (const { backend, available } of BACKENDS) {
       });
     });
 
+    describe('keep-alive', () => {
+      it('keeps a slow handler\'s delivery with keepAliveMs, and redelivers it after the ack timeout without', async () => {
+        const attemptsOf = async (keepAliveMs: number | undefined): Promise<number[]> => {
+          const subject = Subjects.task(uid());
+          const attempts: number[] = [];
+          let finished = false;
+          await h.bus.consume({ name: `keepalive-${uid()}`, subject, ackTimeoutMs: 400, concurrency: 2, ...(keepAliveMs ? { keepAliveMs } : {}) }, async (d) => {
+            attempts.push(d.attempt);
+            if (d.attempt > 1) return;
+            await sleep(1_000);
+            finished = true;
+          });
+          await h.bus.publish(subject, { n: 1 });
+          await waitFor('handler to finish', () => finished);
+          await sleep(300);
+          return attempts;
+        };
+        expect(await attemptsOf(120)).toEqual([1]);
+        expect((await attemptsOf(undefined)).length).toBeGreaterThan(1);
+      });
+
+      it('refuses a keepAliveMs not below the ack timeout', async () => {
+        await expect(h.bus.consume({ name: `keepalive-${uid()}`, subject: Subjects.task(uid()), ackTimeoutMs: 400, keepAliveMs: 400 }, async () => {})).rejects.toThrow(/keepAliveMs/);
+      });
+    });
+
     describe('failure', () => {
       it('redelivers to another member after the ack timeout when a member dies holding a message', async () => {
         const doomed = await h.connect();

@@ -67,6 +67,13 @@ export interface ConsumerOptions {
   maxDeliver?: number;
   /** Deliveries this member handles at once. @default 1 */
   concurrency?: number;
+  /**
+   * While a handler runs, tell the broker every this many ms that it is still working (as
+   * `delivery.working()` does), so a short `ackTimeoutMs` redelivers quickly what a dead process
+   * held without redelivering what a live one is slow to finish. Must be below `ackTimeoutMs`.
+   * @default none
+   */
+  keepAliveMs?: number;
 }
 
 /** What a dead letter records; the bus hands these to its `DeadLetterSink`. */

@@ -17,7 +17,9 @@ const HANDOVER_CONCURRENCY = 256;
  */
 export async function startRequestRunner(options: { bus: Bus; engine: WorkflowEngine; log: Logger }): Promise<Consumer> {
   const { bus, engine, log } = options;
-  const consumer = { name: 'engine-admitted', subject: ADMITTED_SUBJECT, ackTimeoutMs: 30_000, concurrency: HANDOVER_CONCURRENCY };
+  // A short ack timeout hands what a dead engine held to another within seconds; the keep-alive
+  // keeps what a live one holds while it waits for its batch.
+  const consumer = { name: 'engine-admitted', subject: ADMITTED_SUBJECT, ackTimeoutMs: 5_000, keepAliveMs: 1_500, concurrency: HANDOVER_CONCURRENCY };
   return bus.consume<AdmittedRequestMessage>(consumer, async (delivery) => {
     const request = delivery.data;
     try {

@@ -27,7 +27,10 @@ export interface WorkflowEngineOptions {
   resultConcurrency?: number;
   /** Results recorded by one step (one transaction) at most. @default 500 */
   resultBatch?: number;
-  /** Ack timeout of the result consumer. @default 30000 */
+  /**
+   * Ack timeout of the result consumer: how soon results a dead engine held go to another. A live
+   * engine keeps the results it holds (a keep-alive every third of it). @default 5000
+   */
   resultAckTimeoutMs?: number;
   /**
    * Executions created by one statement at most: `run` calls that arrive together (admitted
@@ -74,7 +77,7 @@ export function compileWorkflowEngineOptions(options: WorkflowEngineOptions): Co
     recoverEveryMs: options.recoverEveryMs ?? 10_000,
     resultConcurrency: options.resultConcurrency ?? 512,
     resultBatch: options.resultBatch ?? 500,
-    resultAckTimeoutMs: options.resultAckTimeoutMs ?? 30_000,
+    resultAckTimeoutMs: options.resultAckTimeoutMs ?? 5_000,
     createBatch: options.createBatch ?? 256,
     datastore: options.datastore,
     datastoreCacheMs: options.datastoreCacheMs ?? 1000,

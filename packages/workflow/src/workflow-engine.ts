@@ -113,7 +113,7 @@ export class WorkflowEngine {
   /** Starts consuming results and takes over executions whose lease expired. */
   async start(): Promise<void> {
     this.#consumer = await this.options.bus.consume<TaskResult>(
-      { name: 'engine', subject: TaskSubjects.result, concurrency: this.options.resultConcurrency, ackTimeoutMs: this.options.resultAckTimeoutMs },
+      { name: 'engine', subject: TaskSubjects.result, concurrency: this.options.resultConcurrency, ackTimeoutMs: this.options.resultAckTimeoutMs, keepAliveMs: keepAliveFor(this.options.resultAckTimeoutMs) },
       (delivery) => this.#onResult(delivery.data),
     );
     await this.recover();
@@ -511,4 +511,9 @@ export class WorkflowEngine {
         .finally(() => this.#scheduleHousekeeping());
     }, every);
   }
+}
+
+/** A third of the ack timeout: two keep-alives may be late before a live engine loses a delivery. */
+function keepAliveFor(ackTimeoutMs: number): number | undefined {
+  return ackTimeoutMs >= 3 ? Math.floor(ackTimeoutMs / 3) : undefined;
 }
