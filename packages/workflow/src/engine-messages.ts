@@ -1,8 +1,13 @@
-import type { TaskMessage, TaskResult } from '@weir/core';
+import { Subjects, type TaskMessage, type TaskResult } from '@weir/core';
 import type { ExecutionHead } from './execution-repository.js';
 import type { DispatchEffect } from './step-types.js';
 
 /** The bus messages the engine's effects publish, built from the execution's head. */
+
+/** Subject of the event published when an execution ends. */
+export const EXECUTION_FINISHED_SUBJECT = Subjects.event('execution.finished');
+/** Subject of the event published when an approval waits for a person. */
+export const APPROVAL_REQUESTED_SUBJECT = Subjects.event('execution.approval_requested');
 
 /** The work message of a dispatch effect (`weir.task.<runner>`). */
 export function taskMessage(record: ExecutionHead, effect: DispatchEffect): TaskMessage {

@@ -3,8 +3,10 @@
  * execution lifecycle. `step` is the pure decision function; `WorkflowEngine` persists its events,
  * performs its effects and recovers executions whose engine died.
  */
-export { WorkflowEngine, EXECUTION_FINISHED_SUBJECT, APPROVAL_REQUESTED_SUBJECT } from './workflow-engine.js';
-export type { RunRequest, ExecutionTree } from './workflow-engine.js';
+export { WorkflowEngine } from './workflow-engine.js';
+export { EXECUTION_FINISHED_SUBJECT, APPROVAL_REQUESTED_SUBJECT } from './engine-messages.js';
+export type { ExecutionTree } from './workflow-engine.js';
+export type { RunRequest } from './new-execution-rows.js';
 export { compileWorkflowEngineOptions } from './workflow-engine-options.js';
 export type { WorkflowEngineOptions, CompiledWorkflowEngineOptions } from './workflow-engine-options.js';
 export { PackRegistry } from './pack-registry.js';

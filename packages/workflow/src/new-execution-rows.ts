@@ -4,6 +4,20 @@ import type { PackResolver } from './pack-registry.js';
 import type { PackPin } from './step-types.js';
 import type { ExecutionInsert } from './step-writes.js';
 
+/** What `run` needs. */
+export interface RunRequest {
+  /** Qualified workflow name, e.g. `examples.reboot`. */
+  workflow: string;
+  input?: Record<string, unknown>;
+  requestedBy: string;
+  traceId?: TraceId;
+  /**
+   * The execution's id, when the caller derives it from something delivered at least once (a
+   * request id): running the same id again starts nothing and returns it.
+   */
+  id?: ExecutionId;
+}
+
 /**
  * The rows of executions an engine creates in a batch (`ExecutionRepository.create`): their heads,
  * as the engine caches them, and what is written. A definition is serialised once per loaded

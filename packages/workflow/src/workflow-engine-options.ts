@@ -59,6 +59,8 @@ export interface CompiledWorkflowEngineOptions {
   readonly resultConcurrency: number;
   readonly resultBatch: number;
   readonly resultAckTimeoutMs: number;
+  /** The result consumer's keep-alive: a third of its ack timeout, so two may be late before a live engine loses a delivery. */
+  readonly resultKeepAliveMs: number | undefined;
   readonly createBatch: number;
   readonly datastore: DatastoreReader | undefined;
   readonly datastoreCacheMs: number;
@@ -66,6 +68,7 @@ export interface CompiledWorkflowEngineOptions {
 
 /** Fills defaults and validates; returns a new object and leaves the caller's alone. */
 export function compileWorkflowEngineOptions(options: WorkflowEngineOptions): CompiledWorkflowEngineOptions {
+  const resultAckTimeoutMs = options.resultAckTimeoutMs ?? 5_000;
   const compiled: CompiledWorkflowEngineOptions = {
     store: options.store,
     bus: options.bus,
@@ -77,7 +80,8 @@ export function compileWorkflowEngineOptions(options: WorkflowEngineOptions): Co
     recoverEveryMs: options.recoverEveryMs ?? 10_000,
     resultConcurrency: options.resultConcurrency ?? 512,
     resultBatch: options.resultBatch ?? 500,
-    resultAckTimeoutMs: options.resultAckTimeoutMs ?? 5_000,
+    resultAckTimeoutMs,
+    resultKeepAliveMs: resultAckTimeoutMs >= 3 ? Math.floor(resultAckTimeoutMs / 3) : undefined,
     createBatch: options.createBatch ?? 256,
     datastore: options.datastore,
     datastoreCacheMs: options.datastoreCacheMs ?? 1000,

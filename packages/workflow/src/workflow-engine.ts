@@ -2,21 +2,19 @@ import {
   compileParameters,
   GroupCommit,
   newId,
-  Subjects,
   TaskSubjects,
   type Consumer,
   type ExecutionId,
   type Logger,
   type TaskResult,
   type TimerHandle,
-  type TraceId,
 } from '@weir/core';
 import { checkApproval, type ApprovalAnswer } from './approval-check.js';
 import { DatastoreNeeded, DatastoreScope } from './datastore-scope.js';
 import { ApprovalError, EventLogError, ExecutionNotFoundError, WorkflowInputError, WorkflowNotFoundError } from './errors.js';
-import { parentResult, taskMessage } from './engine-messages.js';
+import { APPROVAL_REQUESTED_SUBJECT, EXECUTION_FINISHED_SUBJECT, parentResult, taskMessage } from './engine-messages.js';
 import { ExecutionQueue } from './execution-queue.js';
-import { NewExecutionRows } from './new-execution-rows.js';
+import { NewExecutionRows, type RunRequest } from './new-execution-rows.js';
 import type { ResolvedWorkflow } from './pack-registry.js';
 import { ExecutionRepository, type ExecutionHead, type ExecutionQuery, type ExecutionRecord, type TaskAttemptRecord } from './execution-repository.js';
 import type { StoredEvent } from './execution-event.js';
@@ -27,20 +25,6 @@ import { step } from './step.js';
 import type { DatastoreSnapshot, Effect, ResultInput, StepContext, StepInput, StepResult, TimerSpec } from './step-types.js';
 import type { ExecutionInsert } from './step-writes.js';
 import { compileWorkflowEngineOptions, type CompiledWorkflowEngineOptions, type WorkflowEngineOptions } from './workflow-engine-options.js';
-
-/** What `run` needs. */
-export interface RunRequest {
-  /** Qualified workflow name, e.g. `examples.reboot`. */
-  workflow: string;
-  input?: Record<string, unknown>;
-  requestedBy: string;
-  traceId?: TraceId;
-  /**
-   * The execution's id, when the caller derives it from something delivered at least once (a
-   * request id): running the same id again starts nothing and returns it.
-   */
-  id?: ExecutionId;
-}
 
 /** An execution and its sub-workflow executions, recursively. */
 export interface ExecutionTree {
@@ -63,11 +47,6 @@ interface FirstStep {
   row: ExecutionInsert;
   children: ExecutionInsert[];
 }
-
-/** Subject of the event published when an execution ends. */
-export const EXECUTION_FINISHED_SUBJECT = Subjects.event('execution.finished');
-/** Subject of the event published when an approval waits for a person. */
-export const APPROVAL_REQUESTED_SUBJECT = Subjects.event('execution.approval_requested');
 
 interface Cached {
   /** The execution's row as this engine knows it: only the fields that never change are read. */
@@ -113,7 +92,7 @@ export class WorkflowEngine {
   /** Starts consuming results and takes over executions whose lease expired. */
   async start(): Promise<void> {
     this.#consumer = await this.options.bus.consume<TaskResult>(
-      { name: 'engine', subject: TaskSubjects.result, concurrency: this.options.resultConcurrency, ackTimeoutMs: this.options.resultAckTimeoutMs, keepAliveMs: keepAliveFor(this.options.resultAckTimeoutMs) },
+      { name: 'engine', subject: TaskSubjects.result, concurrency: this.options.resultConcurrency, ackTimeoutMs: this.options.resultAckTimeoutMs, keepAliveMs: this.options.resultKeepAliveMs },
       (delivery) => this.#onResult(delivery.data),
     );
     await this.recover();
@@ -511,9 +490,4 @@ export class WorkflowEngine {
         .finally(() => this.#scheduleHousekeeping());
     }, every);
   }
-}
-
-/** A third of the ack timeout: two keep-alives may be late before a live engine loses a delivery. */
-function keepAliveFor(ackTimeoutMs: number): number | undefined {
-  return ackTimeoutMs >= 3 ? Math.floor(ackTimeoutMs / 3) : undefined;
 }
